@@ -1,0 +1,104 @@
+"""The shop's truth: categories, products and their photos. Search derives from these."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from django.urls import reverse
+
+
+class Category(models.Model):
+    """A node in the category tree. `path` is the slash-joined slugs from the root
+    ("home/kitchen/mugs"): cheap descendant filters (`path__startswith`) and stable URLs."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, related_name="children", on_delete=models.PROTECT
+    )
+    path = models.CharField(max_length=1000, unique=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "slug"], name="category_unique_slug_per_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        """Human-readable path: "Home / Kitchen / Mugs"."""
+        names = []
+        node: Category | None = self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return " / ".join(reversed(names))
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    brand = models.CharField(max_length=200, blank=True, db_index=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    attributes = models.JSONField(default=dict, blank=True)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, related_name="products", on_delete=models.SET_NULL
+    )
+    active = models.BooleanField(
+        default=True, help_text="Inactive products are hidden from search."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} — {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:product-detail", kwargs={"sku": self.sku})
+
+    @property
+    def primary_image(self) -> ProductImage | None:
+        images = list(self.images.all())  # uses prefetch_related when the caller did
+        return images[0] if images else None
+
+
+def product_image_path(instance: ProductImage, filename: str) -> str:
+    # Stored under a name we generate from the content, never the uploader's file name.
+    if not instance.checksum:  # admin uploads arrive without one; services set it first
+        digest = hashlib.sha256()
+        for chunk in instance.file.chunks():
+            digest.update(chunk)
+        instance.checksum = digest.hexdigest()
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"products/{instance.checksum[:2]}/{instance.checksum}.{ext}"
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE)
+    file = models.ImageField(
+        upload_to=product_image_path, width_field="width", height_field="height"
+    )
+    position = models.PositiveIntegerField(default=0)
+    alt = models.CharField(max_length=300, blank=True)
+    source_url = models.URLField(max_length=2000, blank=True)
+    checksum = models.CharField(max_length=64, editable=False, help_text="sha256 of the file")
+    width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["product", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} photo {self.position}"

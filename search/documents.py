@@ -1,0 +1,73 @@
+"""A product as the search models read it: the text a shopper would read, plus its photo."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image, ImageOps
+
+from catalog.models import Product
+
+# Photos are shrunk before they reach the model: the processor would resize anyway, and a
+# 6000px upload must not cost a worker 100 MB of pixels.
+DOCUMENT_IMAGE_MAX_SIDE = 768
+
+
+@dataclass(frozen=True)
+class ProductDocument:
+    product_id: int
+    text: str
+    image_path: str | None  # primary photo on disk, decoded only when a model reads images
+    image_checksum: str
+
+    @property
+    def document_hash(self) -> str:
+        """Changes exactly when what the embedder would read changes."""
+        digest = hashlib.sha256(self.text.encode())
+        digest.update(b"\0" + self.image_checksum.encode())
+        return digest.hexdigest()
+
+    def load_image(self) -> Image.Image:
+        """The photo, upright and RGB, within DOCUMENT_IMAGE_MAX_SIDE. Raises OSError or
+        PIL errors for a file that cannot be decoded; callers fall back to the text."""
+        with Image.open(self.image_path) as raw:
+            image = ImageOps.exif_transpose(raw)
+            image.thumbnail((DOCUMENT_IMAGE_MAX_SIDE, DOCUMENT_IMAGE_MAX_SIDE))
+            return image.convert("RGB")
+
+
+def _attribute_text(attributes: dict) -> str:
+    parts = []
+    for key, value in attributes.items():
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        if value not in (None, ""):
+            parts.append(f"{key}: {value}")
+    return "; ".join(parts)
+
+
+def document_text(product: Product) -> str:
+    """Most telling first, so truncation by the model or by settings cuts the least useful."""
+    lines = [product.name]
+    if product.brand:
+        lines.append(f"Brand: {product.brand}")
+    if product.category_id:
+        lines.append(f"Category: {product.category.full_name}")
+    if product.attributes:
+        lines.append(_attribute_text(product.attributes))
+    if product.description:
+        lines.append(product.description)
+    return "\n".join(lines)[: settings.VITRINE_DOCUMENT_MAX_CHARS]
+
+
+def build_document(product: Product) -> ProductDocument:
+    """Expects `images` prefetched (see catalog.selectors.products_with_photos)."""
+    photo = product.primary_image
+    return ProductDocument(
+        product_id=product.id,
+        text=document_text(product),
+        image_path=photo.file.path if photo else None,
+        image_checksum=photo.checksum if photo else "",
+    )

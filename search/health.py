@@ -1,0 +1,72 @@
+"""What /healthz reports: each dependency's state, honestly, without loading a model."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+from search.indexing import active_index, index_status
+
+
+def _database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            row = cursor.fetchone()
+        return {"ok": True, "pgvector": row[0] if row else None}
+    except Exception as exc:
+        return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
+
+
+def _redis() -> dict:
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
+
+
+def _workers() -> dict:
+    from config.celery import app
+
+    try:
+        replies = app.control.ping(timeout=1.0) or []
+    except Exception as exc:
+        return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
+    names = sorted(name for reply in replies for name in reply)
+    if not names:
+        return {"ok": False, "error": "no Celery worker answered within 1 s"}
+    return {"ok": True, "workers": names}
+
+
+def health_report() -> tuple[bool, dict]:
+    report: dict = {"database": _database(), "redis": _redis()}
+    report["worker"] = (
+        _workers() if report["redis"]["ok"] else {"ok": False, "error": "Redis is down"}
+    )
+    if report["database"]["ok"]:
+        index = active_index()
+        report["model"] = {
+            "ok": index is not None,
+            "embedder": settings.VITRINE_EMBEDDER,
+            "reranker": settings.VITRINE_RERANKER,
+            "modalities": index.modalities if index else [],
+            "photos_embedded": bool(index and "image" in index.modalities),
+        }
+        if index is None:
+            report["model"]["error"] = "no search index yet: no worker has embedded a product"
+        elif index.embedder != settings.VITRINE_EMBEDDER:
+            report["model"]["note"] = (
+                f"serving index of {index.embedder}; configured {settings.VITRINE_EMBEDDER}"
+            )
+        report["index"] = {"active_model": index.embedder if index else None, **index_status(index)}
+    else:
+        report["model"] = {"ok": False, "error": "database is down"}
+    healthy = all(
+        part["ok"]
+        for part in (report["database"], report["redis"], report["worker"], report["model"])
+    )
+    report["status"] = "ok" if healthy else "degraded"
+    return healthy, report

@@ -1,0 +1,253 @@
+"""Turning products into vectors: which index, which products are stale, how each model
+reads a document, and the upsert. Called by the embed task and by `reindex`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+from catalog.models import Product
+from catalog.selectors import products_with_photos
+from search.documents import ProductDocument, build_document
+from search.inference import Embedder, get_embedder
+from search.models import ProductEmbedding, SearchIndex
+
+logger = logging.getLogger(__name__)
+
+
+# --- Indexes ---------------------------------------------------------------------------------
+
+
+def active_index() -> SearchIndex | None:
+    return SearchIndex.objects.filter(active=True).first()
+
+
+def configured_index() -> SearchIndex | None:
+    """The index of the configured embedder, if a worker has created it yet (no model load)."""
+    return (
+        SearchIndex.objects.filter(
+            embedder=settings.VITRINE_EMBEDDER, revision=settings.VITRINE_EMBEDDER_REVISION or ""
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def create_ann_index(index: SearchIndex) -> None:
+    """A partial HNSW index for this SearchIndex's vectors at its own width."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {index.ann_index_name} ON search_productembedding "
+            f"USING hnsw ((embedding::halfvec({int(index.dims)})) halfvec_cosine_ops) "
+            f"WHERE index_id = {int(index.pk)}"
+        )
+
+
+@transaction.atomic
+def ensure_index_for(embedder: Embedder) -> SearchIndex:
+    """The index for this model, created (with its ANN index) on first use. The very first
+    index of a shop becomes active at once; later ones wait for an explicit activation."""
+    index, created = SearchIndex.objects.get_or_create(
+        embedder=embedder.model_id,
+        revision=embedder.revision or "",
+        dims=embedder.dims,
+        defaults={"modalities": embedder.modalities},
+    )
+    if created:
+        create_ann_index(index)
+    if not SearchIndex.objects.select_for_update().filter(active=True).exists():
+        index.active = True
+        index.state = SearchIndex.State.READY
+        index.save(update_fields=["active", "state"])
+    return index
+
+
+# --- Encoding --------------------------------------------------------------------------------
+
+
+@dataclass
+class EncodedBatch:
+    vectors: dict[int, np.ndarray] = field(default_factory=dict)  # product id -> unit vector
+    errors: dict[int, str] = field(default_factory=dict)  # product id -> why it is flagged
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.clip(norms, 1e-12, None)
+
+
+def _encode(embedder: Embedder, inputs: Sequence) -> np.ndarray:
+    if not inputs:
+        return np.zeros((0, embedder.dims), dtype=np.float32)
+    return embedder.model.encode_document(
+        list(inputs), batch_size=settings.VITRINE_EMBED_BATCH_SIZE, convert_to_numpy=True
+    )
+
+
+def encode_documents(embedder: Embedder, documents: Sequence[ProductDocument]) -> EncodedBatch:
+    """Encode each document the way this model reads it:
+
+    - VLM embedders: one combined {"text", "image"} input per product;
+    - dual encoders (CLIP-style): text and photo apart, fused by VITRINE_IMAGE_WEIGHT;
+    - text-only models: the text (photos are shown to shoppers but not embedded).
+
+    A photo that cannot be decoded never fails the batch: that product is embedded from its
+    text and flagged."""
+    out = EncodedBatch()
+    images: dict[int, object] = {}
+    if embedder.reads_images:
+        for doc in documents:
+            if not doc.image_path:
+                continue
+            try:
+                images[doc.product_id] = doc.load_image()
+            except Exception as exc:  # any decoder failure: fall back to text, flag it
+                out.errors[doc.product_id] = f"photo could not be read: {exc.__class__.__name__}"
+
+    with_photo = [d for d in documents if d.product_id in images]
+    text_only = [d for d in documents if d.product_id not in images]
+
+    for doc, vec in zip(text_only, _encode(embedder, [d.text for d in text_only]), strict=True):
+        out.vectors[doc.product_id] = vec
+    if not with_photo:
+        return out
+    if embedder.reads_combined_documents:
+        inputs = [{"text": d.text, "image": images[d.product_id]} for d in with_photo]
+        for doc, vec in zip(with_photo, _encode(embedder, inputs), strict=True):
+            out.vectors[doc.product_id] = vec
+    else:
+        weight = settings.VITRINE_IMAGE_WEIGHT
+        text_vecs = _normalise(_encode(embedder, [d.text for d in with_photo]))
+        image_vecs = _normalise(_encode(embedder, [images[d.product_id] for d in with_photo]))
+        fused = _normalise((1 - weight) * text_vecs + weight * image_vecs)
+        for doc, vec in zip(with_photo, fused, strict=True):
+            out.vectors[doc.product_id] = vec
+    return out
+
+
+# --- Embedding products ----------------------------------------------------------------------
+
+
+@dataclass
+class EmbedReport:
+    embedded: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    missing: int = 0
+
+
+def stored_hashes(index: SearchIndex | None, product_ids: Iterable[int]) -> dict[int, str]:
+    if index is None:
+        return {}
+    return dict(
+        ProductEmbedding.objects.filter(index=index, product_id__in=list(product_ids)).values_list(
+            "product_id", "document_hash"
+        )
+    )
+
+
+def embed_products(*, product_ids: Sequence[int]) -> EmbedReport:
+    """Embed these products into the configured model's index, skipping those whose stored
+    document hash is current. Safe to run twice (upsert by index+product)."""
+    embedder = get_embedder()
+    index = ensure_index_for(embedder)
+    documents = [build_document(p) for p in products_with_photos(ids=product_ids)]
+    report = EmbedReport(missing=len(set(product_ids)) - len(documents))
+    current = stored_hashes(index, [d.product_id for d in documents])
+    stale = [d for d in documents if current.get(d.product_id) != d.document_hash]
+    report.unchanged = len(documents) - len(stale)
+    if not stale:
+        return report
+
+    batch = _encode_tolerantly(embedder, stale)
+    rows = [
+        ProductEmbedding(
+            index=index,
+            product_id=doc.product_id,
+            embedding=batch.vectors.get(doc.product_id),
+            document_hash=doc.document_hash,
+            index_error=batch.errors.get(doc.product_id, ""),
+        )
+        for doc in stale
+    ]
+    # A product deleted while we encoded would break the FK: upsert only those still there.
+    alive = set(
+        Product.objects.filter(id__in=[r.product_id for r in rows]).values_list("id", flat=True)
+    )
+    rows = [r for r in rows if r.product_id in alive]
+    ProductEmbedding.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["index", "product"],
+        update_fields=["embedding", "document_hash", "index_error", "embedded_at"],
+    )
+    report.embedded = sum(1 for r in rows if r.embedding is not None)
+    report.flagged = sum(1 for r in rows if r.index_error)
+    return report
+
+
+def _encode_tolerantly(embedder: Embedder, documents: Sequence[ProductDocument]) -> EncodedBatch:
+    """Encode the batch; if the model fails on it, retry one by one so a single poison
+    document is flagged instead of failing its neighbours."""
+    try:
+        return encode_documents(embedder, documents)
+    except Exception:
+        if len(documents) == 1:
+            raise
+        logger.exception("batch of %d failed; retrying one by one", len(documents))
+    out = EncodedBatch()
+    for doc in documents:
+        try:
+            single = encode_documents(embedder, [doc])
+        except Exception as exc:
+            out.errors[doc.product_id] = f"could not be embedded: {exc.__class__.__name__}: {exc}"[
+                :500
+            ]
+            continue
+        out.vectors.update(single.vectors)
+        out.errors.update(single.errors)
+    return out
+
+
+# --- What is stale ---------------------------------------------------------------------------
+
+
+def expected_hashes(*, chunk_size: int = 500) -> dict[int, str]:
+    """Current document hash of every active product (no model needed)."""
+    hashes: dict[int, str] = {}
+    ids = list(Product.objects.filter(active=True).order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        for product in products_with_photos(ids=ids[start : start + chunk_size]):
+            hashes[product.id] = build_document(product).document_hash
+    return hashes
+
+
+def stale_products(index: SearchIndex | None, expected: dict[int, str]) -> list[int]:
+    """Products whose stored embedding is missing or was made from another document."""
+    stored = stored_hashes(index, expected.keys()) if index else {}
+    return sorted(pid for pid, h in expected.items() if stored.get(pid) != h)
+
+
+def index_status(index: SearchIndex | None) -> dict[str, int]:
+    """Cheap counts for healthz/admin: a product is pending when it has no embedding in the
+    index or was updated after its embedding (the sweeper and reindex compare exact hashes)."""
+    products = Product.objects.filter(active=True)
+    total = products.count()
+    if index is None:
+        return {"products": total, "indexed": 0, "pending": total, "failed": 0}
+    rows = ProductEmbedding.objects.filter(index=index, product__active=True)
+    fresh = rows.filter(embedded_at__gte=F("product__updated_at"))
+    indexed = fresh.filter(embedding__isnull=False).count()
+    failed = rows.filter(embedding__isnull=True).count()
+    return {
+        "products": total,
+        "indexed": indexed,
+        "pending": max(total - indexed - failed, 0),
+        "failed": failed,
+    }

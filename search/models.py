@@ -1,0 +1,70 @@
+"""The derived search index. Everything here can be rebuilt from the catalog."""
+
+from __future__ import annotations
+
+from django.db import models
+from pgvector.django import HalfVectorField
+
+
+class SearchIndex(models.Model):
+    """One embedding space: a model (id + revision + output dims) and its vectors.
+
+    Several can exist (a new model builds while the old one serves); exactly one is active.
+    Each index gets its own partial HNSW index over `embedding::halfvec(dims)`, because one
+    column holds vectors of every index's width."""
+
+    class State(models.TextChoices):
+        BUILDING = "building"
+        READY = "ready"
+        RETIRED = "retired"
+
+    embedder = models.CharField(max_length=500, help_text="sentence-transformers id or path")
+    revision = models.CharField(max_length=100, blank=True)
+    dims = models.PositiveIntegerField()
+    modalities = models.JSONField(default=list, help_text="what the model reads: text, image")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.BUILDING)
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "search indexes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=models.Q(active=True), name="one_active_search_index"
+            ),
+            models.UniqueConstraint(
+                fields=["embedder", "revision", "dims"], name="search_index_model"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        flag = " (active)" if self.active else ""
+        return f"{self.embedder}@{self.revision or 'default'} [{self.dims}d]{flag}"
+
+    @property
+    def ann_index_name(self) -> str:
+        return f"search_emb_hnsw_{self.pk}"
+
+
+class ProductEmbedding(models.Model):
+    """A product's vector in one index, with the hash of the document it was made from:
+    a product whose current document hashes differently is stale and gets re-embedded."""
+
+    index = models.ForeignKey(SearchIndex, related_name="embeddings", on_delete=models.CASCADE)
+    product = models.ForeignKey(
+        "catalog.Product", related_name="embeddings", on_delete=models.CASCADE
+    )
+    embedding = HalfVectorField(null=True)  # null when the product could not be embedded
+    document_hash = models.CharField(max_length=64)
+    index_error = models.TextField(
+        blank=True, help_text="why the photo (or the whole document) could not be embedded"
+    )
+    embedded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["index", "product"], name="one_embedding_per_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in index {self.index_id}"

@@ -1,0 +1,60 @@
+"""The search index listens to the catalog. Receivers only enqueue; the sweeper is the
+safety net for anything missed (broker down, worker killed)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from catalog.models import Product, ProductImage
+from catalog.signals import products_changed
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_embedding(product_ids: Iterable[int]) -> None:
+    """Send embed tasks in chunks. A broker outage must not fail the catalog write that
+    triggered it: log and leave the product for the sweeper / `reindex`."""
+    from search.tasks import embed_products
+
+    ids = sorted(set(product_ids))
+    size = settings.VITRINE_EMBED_TASK_SIZE
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        try:
+            embed_products.delay(chunk)
+        except Exception:
+            logger.warning(
+                "could not enqueue embedding of %d products; the sweeper will",
+                len(chunk),
+                exc_info=True,
+            )
+            return
+
+
+def schedule_embedding(product_ids: Iterable[int]) -> None:
+    ids = list(product_ids)
+    transaction.on_commit(lambda: enqueue_embedding(ids))
+
+
+@receiver(products_changed)
+def on_products_changed(sender, product_ids: list[int], **kwargs) -> None:
+    enqueue_embedding(product_ids)  # catalog already waited for the commit
+
+
+@receiver(post_save, sender=Product)
+def on_product_saved(sender, instance: Product, raw: bool = False, **kwargs) -> None:
+    if not raw:  # fixtures loading
+        schedule_embedding([instance.pk])
+
+
+@receiver(post_save, sender=ProductImage)
+@receiver(post_delete, sender=ProductImage)
+def on_photo_changed(sender, instance: ProductImage, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        schedule_embedding([instance.product_id])

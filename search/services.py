@@ -1,0 +1,161 @@
+"""`search_products`: the one entry point the storefront, the JSON API and the CLI share."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+
+from catalog.selectors import products_with_photos
+from search.documents import build_document
+from search.indexing import active_index
+from search.inference import get_embedder, get_reranker
+from search.rerank import rerank_candidates
+from search.retrieval import vector_candidates
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+class SearchUnavailable(Exception):
+    """The search index cannot answer yet (no model has indexed anything)."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    page: int = 1
+    page_size: int = 20
+    rerank: bool = True
+
+
+@dataclass
+class SearchHit:
+    product_id: int
+    sku: str
+    name: str
+    price: Decimal | None
+    currency: str
+    url: str
+    image: str | None
+    score: float  # what the order is by: rerank score when reranked, else retrieval score
+    retrieval_score: float
+    rerank_score: float | None = None
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    results: list[SearchHit]
+    count: int  # how many ranked results pagination can reach
+    page: int
+    page_size: int
+    timings_ms: dict[str, float]
+    model: dict[str, object]
+    query_truncated: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.count / self.page_size))
+
+
+def normalise_query(raw: str) -> tuple[str, bool]:
+    """Strip control characters (NUL included) and runs of whitespace; cap the length so a
+    pasted essay costs no more than a sentence. Returns (query, was_truncated)."""
+    text = _WHITESPACE.sub(" ", _CONTROL_CHARS.sub(" ", raw or "")).strip()
+    limit = settings.SEARCH_MAX_QUERY_CHARS
+    if len(text) > limit:
+        return text[:limit].rstrip(), True
+    return text, False
+
+
+def model_info() -> dict[str, object]:
+    index = active_index()
+    return {
+        "embedder": index.embedder if index else settings.VITRINE_EMBEDDER,
+        "embedder_revision": (index.revision or None)
+        if index
+        else settings.VITRINE_EMBEDDER_REVISION,
+        "modalities": index.modalities if index else [],
+        "reranker": settings.VITRINE_RERANKER,
+    }
+
+
+def search_products(request: SearchRequest) -> SearchResponse:
+    """Encode the query, take the nearest products from the active index, rerank the top N
+    when a reranker is configured, and cut out the requested page.
+
+    Preconditions: `request.query` is normalised and non-empty, page >= 1, page_size within
+    settings (the API and forms validate). Raises SearchUnavailable when no index exists."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
+    index = active_index()
+    if index is None:
+        raise SearchUnavailable("the search index is still empty; products are being indexed")
+
+    t = time.perf_counter()
+    embedder = get_embedder()
+    query_vector = embedder.model.encode_query([request.query], convert_to_numpy=True)[0]
+    timings["encode"] = (time.perf_counter() - t) * 1000
+
+    t = time.perf_counter()
+    limit = min(
+        settings.SEARCH_MAX_CANDIDATES,
+        max(request.page * request.page_size, settings.SEARCH_RERANK_TOP_N),
+    )
+    candidates = vector_candidates(index=index, query_vector=query_vector, limit=limit)
+    products = {p.id: p for p in products_with_photos(ids=[c.product_id for c in candidates])}
+    candidates = [c for c in candidates if c.product_id in products]
+    timings["retrieve"] = (time.perf_counter() - t) * 1000
+
+    retrieval = {c.product_id: c.retrieval_score for c in candidates}
+    order = [c.product_id for c in candidates]
+    rerank_scores: dict[int, float] = {}
+    reranker = get_reranker() if request.rerank else None
+    if reranker and order:
+        t = time.perf_counter()
+        head = order[: settings.SEARCH_RERANK_TOP_N]
+        rerank_scores = rerank_candidates(
+            reranker=reranker,
+            query=request.query,
+            documents=[build_document(products[pid]) for pid in head],
+        )
+        head.sort(key=lambda pid: rerank_scores[pid], reverse=True)
+        order = head + order[len(head) :]
+        timings["rerank"] = (time.perf_counter() - t) * 1000
+
+    start = (request.page - 1) * request.page_size
+    hits = []
+    for pid in order[start : start + request.page_size]:
+        product = products[pid]
+        photo = product.primary_image
+        reranked = rerank_scores.get(pid)
+        hits.append(
+            SearchHit(
+                product_id=pid,
+                sku=product.sku,
+                name=product.name,
+                price=product.price,
+                currency=product.currency,
+                url=product.get_absolute_url(),
+                image=photo.file.url if photo else None,
+                score=reranked if reranked is not None else retrieval[pid],
+                retrieval_score=retrieval[pid],
+                rerank_score=reranked,
+            )
+        )
+    timings["total"] = (time.perf_counter() - started) * 1000
+    return SearchResponse(
+        query=request.query,
+        results=hits,
+        count=len(order),
+        page=request.page,
+        page_size=request.page_size,
+        timings_ms={k: round(v, 2) for k, v in timings.items()},
+        model=model_info(),
+    )
