@@ -86,7 +86,10 @@ def _encode(embedder: Embedder, inputs: Sequence) -> np.ndarray:
     if not inputs:
         return np.zeros((0, embedder.dims), dtype=np.float32)
     return embedder.model.encode_document(
-        list(inputs), batch_size=settings.VITRINE_EMBED_BATCH_SIZE, convert_to_numpy=True
+        list(inputs),
+        batch_size=settings.VITRINE_EMBED_BATCH_SIZE,
+        convert_to_numpy=True,
+        show_progress_bar=False,
     )
 
 

@@ -71,7 +71,7 @@ class Embedder:
 
     @cached_property
     def dims(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     @cached_property
     def modalities(self) -> list[str]:

@@ -100,7 +100,9 @@ def search_products(request: SearchRequest) -> SearchResponse:
 
     t = time.perf_counter()
     embedder = get_embedder()
-    query_vector = embedder.model.encode_query([request.query], convert_to_numpy=True)[0]
+    query_vector = embedder.model.encode_query(
+        [request.query], convert_to_numpy=True, show_progress_bar=False
+    )[0]
     timings["encode"] = (time.perf_counter() - t) * 1000
 
     t = time.perf_counter()

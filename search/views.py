@@ -14,7 +14,7 @@ from search.services import SearchRequest, SearchUnavailable, normalise_query, s
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100_000)
+    # The query itself is read raw: normalise_query strips what a form field would refuse.
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
 
@@ -29,8 +29,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         context["error"] = "That page number is not one we have."
         return render(request, "search/results.html", context, status=400)
-    query, truncated = normalise_query(form.cleaned_data["q"] or "")
+    query, truncated = normalise_query(request.GET.get("q", ""))
     context["query"] = query
+    context["query_truncated"] = truncated
     if not query:
         return render(request, "search/results.html", context)
     page = form.cleaned_data["page"] or 1

@@ -1,9 +1,21 @@
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
 
+class QueryField(serializers.CharField):
+    """Shoppers paste odd bytes; NUL and other control characters are stripped by
+    `normalise_query` rather than refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+
 class SearchQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(
+    q = QueryField(
         allow_blank=True,
         trim_whitespace=False,
         max_length=100_000,

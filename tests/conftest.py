@@ -1,0 +1,106 @@
+"""Shared fixtures. Real services throughout: the settings module has already started (or
+attached to) the embedded PostgreSQL and Redis under $VITRINE_VAR_DIR; the `celery_worker`
+fixture starts a real worker process against the test database."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """Tiny models are built once per test session (a few seconds) into a temp dir."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder(model_dir) -> Path:
+    from tests.support.tiny_models import build_tiny_cross_encoder
+
+    return build_tiny_cross_encoder(model_dir / "tiny-cross-encoder")
+
+
+@pytest.fixture
+def png_bytes():
+    """A real PNG of the given colour and size."""
+
+    def make(color: str = "red", size: tuple[int, int] = (64, 48)) -> bytes:
+        buf = io.BytesIO()
+        Image.new("RGB", size, color).save(buf, format="PNG")
+        return buf.getvalue()
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory) -> Path:
+    """Uploads of the whole session, shared with the worker process (it reads photos)."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, media_root):
+    settings.MEDIA_ROOT = media_root
+
+
+def _wait_for_worker(app, name: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited early with {proc.returncode}")
+        replies = app.control.ping(destination=[name], timeout=0.5) or []
+        if replies:
+            return
+    raise RuntimeError("celery worker did not answer a ping in time")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, media_root, tmp_path_factory):
+    """A real `celery worker` process on the embed and default queues, connected to the test
+    database. Tests that use it need committed data: mark them `django_db(transaction=True)`."""
+    from django.conf import settings
+    from django.db import connection
+
+    from config.celery import app
+
+    db = connection.settings_dict
+    database_url = f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}"
+    app.control.purge()  # a previous run's leftovers must not run against this database
+    name = f"test-{os.getpid()}@localhost"
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "VITRINE_MEDIA_ROOT": str(media_root),
+        "HF_HUB_OFFLINE": "1",
+    }
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "embed,default",
+             "-c", "1", "-n", name, "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        _wait_for_worker(app, name, proc)
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if os.environ.get("CI"):
+            sys.stderr.write(log.read_text(errors="replace")[-4000:])

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+
+
+def test_search_returns_results_with_the_documented_fields(indexed_catalog, client):
+    response = client.get("/api/v1/search", {"q": "coffee mug", "page_size": 2})
+    assert response.status_code == 200
+    body = response.json()
+    assert [hit["sku"] for hit in body["results"]][0].startswith("MUG")
+    assert set(body["results"][0]) >= {"sku", "name", "price", "url", "image", "score"}
+    assert body["count"] == len(indexed_catalog) and body["page"] == 1 and body["page_size"] == 2
+    assert body["model"]["modalities"] == ["text"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": ""},
+        {"q": "   \t "},
+        {},
+        {"q": "mug", "page": "0"},
+        {"q": "mug", "page": "-3"},
+        {"q": "mug", "page": "abc"},
+        {"q": "mug", "page_size": "100000"},
+        {"q": "mug", "rerank": "maybe"},
+    ],
+)
+def test_bad_parameters_get_a_clear_400(indexed_catalog, client, params):
+    response = client.get("/api/v1/search", params)
+    assert response.status_code == 400
+    assert response.json()  # says which field and why
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "x" * 20_000,
+        "mug\x00cup",
+        "'; DROP TABLE catalog_product; --",
+        "<script>alert(1)</script>",
+        "🧖‍♀️ منشفة حمام",
+        "../../etc/passwd",
+    ],
+)
+def test_odd_queries_answer_200(indexed_catalog, client, q):
+    response = client.get("/api/v1/search", {"q": q})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["query_truncated"] is (len(q) > 500)
+    assert len(body["results"]) > 0
+
+
+def test_page_beyond_the_end_is_empty_not_an_error(indexed_catalog, client):
+    body = client.get("/api/v1/search", {"q": "mug", "page": 50}).json()
+    assert body["results"] == [] and body["count"] == len(indexed_catalog)
+
+
+def test_search_before_indexing_is_a_503_with_a_reason(db, client):
+    response = client.get("/api/v1/search", {"q": "mug"})
+    assert response.status_code == 503
+    assert "index" in response.json()["detail"]
+
+
+def test_openapi_schema_and_docs_are_served(db, client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert "/api/v1/search" in schema.json()["paths"]
+    assert client.get("/api/docs/").status_code == 200

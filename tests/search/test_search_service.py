@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import pytest
+
+from catalog import services as catalog
+from search import indexing
+from search.inference import get_reranker
+from search.models import ProductEmbedding
+from search.services import SearchRequest, SearchUnavailable, normalise_query, search_products
+
+
+def skus(response):
+    return [hit.sku for hit in response.results]
+
+
+def test_finds_products_by_meaning_not_by_shared_words(indexed_catalog):
+    response = search_products(SearchRequest(query="something to dry off after a shower"))
+    assert skus(response)[:2] in (["TWL-1", "TWL-2"], ["TWL-2", "TWL-1"])
+
+
+def test_pages_do_not_overlap_and_count_is_what_pagination_reaches(indexed_catalog):
+    first = search_products(SearchRequest(query="kitchen", page=1, page_size=3))
+    second = search_products(SearchRequest(query="kitchen", page=2, page_size=3))
+    assert first.count == second.count == len(indexed_catalog)
+    assert len(first.results) == 3 and not set(skus(first)) & set(skus(second))
+    assert first.num_pages == 3
+
+
+def test_product_without_photo_has_no_image_and_others_have_one(indexed_catalog):
+    response = search_products(SearchRequest(query="desk lamp", page_size=8))
+    by_sku = {hit.sku: hit for hit in response.results}
+    assert by_sku["LMP-1"].image is None
+    assert by_sku["MUG-1"].image.startswith("/media/products/")
+
+
+def test_inactive_and_deleted_products_leave_search_at_once(indexed_catalog):
+    catalog.upsert_product(sku="TWL-1", name="Plush cotton bath towel", category="Home/Bath/Towels",
+                           description="Thick, absorbent towel for the bathroom.", price="12.50",
+                           active=False)  # fmt: skip
+    catalog.delete_product(sku="TWL-2")
+    response = search_products(SearchRequest(query="bath towel", page_size=8))
+    assert not {"TWL-1", "TWL-2"} & set(skus(response))
+    assert not ProductEmbedding.objects.filter(product__sku="TWL-2").exists()
+
+
+def test_unchanged_products_are_not_embedded_again(indexed_catalog):
+    report = indexing.embed_products(product_ids=indexed_catalog)
+    assert report.embedded == 0 and report.unchanged == len(indexed_catalog)
+
+
+def test_search_before_anything_is_indexed_says_so(db):
+    with pytest.raises(SearchUnavailable):
+        search_products(SearchRequest(query="towel"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "truncated"),
+    [
+        ("  blue \t\n mug ", "blue mug", False),
+        ("mug\x00\x00cup", "mug cup", False),
+        ("x" * 20_000, "x" * 500, True),
+        ("   ", "", False),
+    ],
+)
+def test_queries_are_normalised(raw, expected, truncated):
+    assert normalise_query(raw) == (expected, truncated)
+
+
+def test_tiny_cross_encoder_reorders_candidates_through_rank(
+    indexed_catalog, settings, tiny_cross_encoder
+):
+    plain = search_products(SearchRequest(query="bath towel", page_size=8, rerank=False))
+    settings.VITRINE_RERANKER = str(tiny_cross_encoder)
+    settings.SEARCH_RERANK_TOP_N = 8
+    reranked = search_products(SearchRequest(query="bath towel", page_size=8))
+
+    scores = [hit.rerank_score for hit in reranked.results]
+    assert None not in scores and scores == sorted(scores, reverse=True)
+    assert skus(reranked) != skus(plain)  # the reranker, not retrieval, decided the order
+    assert reranked.timings_ms["rerank"] > 0 and reranked.model["reranker"] == str(
+        tiny_cross_encoder
+    )
+    # The score shown is the CrossEncoder's own score for (query, product document).
+    model = get_reranker().model
+    top = reranked.results[0]
+    from catalog.selectors import products_with_photos
+    from search.documents import build_document
+
+    doc = build_document(products_with_photos(ids=[top.product_id]).get())
+    assert model.predict([("bath towel", doc.text)])[0] == pytest.approx(top.rerank_score, abs=1e-5)
+
+    skipped = search_products(SearchRequest(query="bath towel", page_size=8, rerank=False))
+    assert skus(skipped) == skus(plain) and skipped.timings_ms["rerank"] == 0
