@@ -132,7 +132,7 @@ def attach_image(
 ) -> ProductImage:
     """Store a photo for a product (deduplicated by content). Raises ValidationError when
     the bytes are not a decodable image, so a caller can keep the product and warn."""
-    read_image(content)
+    decoded = read_image(content)
     checksum = hashlib.sha256(content).hexdigest()
     existing = product.images.filter(checksum=checksum).first()
     if existing:
@@ -140,9 +140,14 @@ def attach_image(
     if position is None:
         position = product.images.count()
     image = ProductImage(
-        product=product, position=position, alt=alt[:300], source_url=source_url, checksum=checksum
+        product=product,
+        position=position,
+        alt=alt[:300],
+        source_url=source_url,
+        checksum=checksum,
     )
     image.file.save(filename, ContentFile(content), save=False)
+    image.width, image.height = decoded.size  # known already; no second decode from storage
     image.save()
     return image
 

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from catalog import services
+from catalog.models import Category, Product, ProductImage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_upsert_creates_then_updates_by_sku_without_duplicates():
+    product, created = services.upsert_product(
+        sku="A-1",
+        name="Mug",
+        price="9.5",
+        category="Home/Kitchen/Mugs",
+        attributes={"color": "red"},
+    )
+    assert created and product.price == Decimal("9.50")
+    assert product.category.full_name == "Home / Kitchen / Mugs"
+    assert product.category.path == "home/kitchen/mugs"
+
+    again, created = services.upsert_product(
+        sku="A-1", name="Big mug", category=["Home", "Kitchen", "Mugs"]
+    )
+    assert not created and again.pk == product.pk and again.name == "Big mug"
+    assert Product.objects.count() == 1 and Category.objects.count() == 3
+
+
+def test_unchanged_upsert_does_not_touch_the_row():
+    product, _ = services.upsert_product(sku="A-1", name="Mug", price="9.50")
+    stamp = product.updated_at
+    same, _ = services.upsert_product(sku="A-1", name="Mug", price="9.5")
+    assert same.updated_at == stamp
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"sku": " ", "name": "Mug"}, "sku"),
+        ({"sku": "A-2", "name": ""}, "name"),
+        ({"sku": "A-2", "name": "Mug", "price": "ten"}, "price"),
+        ({"sku": "A-2", "name": "Mug", "price": "-1"}, "price"),
+        ({"sku": "A-2", "name": "Mug", "attributes": ["red"]}, "attributes"),
+    ],
+)
+def test_bad_fields_are_refused_with_the_field_named(fields, field):
+    with pytest.raises(ValidationError) as excinfo:
+        services.upsert_product(**fields)
+    assert field in excinfo.value.message_dict
+    assert not Product.objects.exists()
+
+
+def test_attach_image_stores_size_and_content_name_and_deduplicates(png_bytes):
+    product, _ = services.upsert_product(sku="A-1", name="Mug")
+    photo = services.attach_image(
+        product=product, content=png_bytes(size=(40, 30)), filename="../../evil.png"
+    )
+    assert (photo.width, photo.height) == (40, 30)
+    assert photo.file.name == f"products/{photo.checksum[:2]}/{photo.checksum}.png"
+    services.attach_image(product=product, content=png_bytes(size=(40, 30)), filename="again.png")
+    assert product.images.count() == 1
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\0" * 40]
+)
+def test_attach_image_refuses_undecodable_bytes_and_keeps_the_product(content):
+    product, _ = services.upsert_product(sku="A-1", name="Mug")
+    with pytest.raises(ValidationError):
+        services.attach_image(product=product, content=content, filename="x.png")
+    assert Product.objects.filter(sku="A-1").exists() and not ProductImage.objects.exists()
