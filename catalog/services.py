@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.text import slugify
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from catalog.images import PhotoRejected, open_photo
 from catalog.models import Category, Product, ProductImage
 from catalog.signals import products_changed
 
@@ -107,17 +107,11 @@ def upsert_product(
 
 
 def read_image(content: bytes) -> Image.Image:
-    """Decode and verify an image; raise ValidationError with a shopper-readable reason."""
+    """Decode and check a photo; raise ValidationError with a reason a person can act on."""
     try:
-        with Image.open(io.BytesIO(content)) as probe:
-            probe.verify()
-        image = Image.open(io.BytesIO(content))
-        image.load()
-    except Image.DecompressionBombError:
-        raise ValidationError("image is too large to decode safely") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(f"not a readable image ({exc.__class__.__name__})") from None
-    return image
+        return open_photo(content)
+    except PhotoRejected as exc:
+        raise ValidationError(exc.reason) from None
 
 
 @transaction.atomic

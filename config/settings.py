@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files (admin CSS, API docs) under gunicorn without a proxy.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,6 +152,15 @@ MEDIA_ROOT = Path(env("VITRINE_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Development and the embedded stack serve uploads from Django; production puts a web
 # server (or object storage) in front and turns this off.
 SERVE_MEDIA = env_bool("VITRINE_SERVE_MEDIA", DEBUG)
+# Photos from uploads, imports and shoppers: bytes before decoding, pixels before decoding.
+VITRINE_MAX_PHOTO_BYTES = env_int("VITRINE_MAX_PHOTO_BYTES", 10 * 1024 * 1024)
+VITRINE_MAX_PHOTO_PIXELS = env_int("VITRINE_MAX_PHOTO_PIXELS", 40_000_000)
+# Image URLs (imports, `image_url` queries) are fetched with a deadline, and only from public
+# addresses unless a network is allow-listed here (e.g. "10.20.0.0/16" for an internal CDN).
+VITRINE_FETCH_TIMEOUT_S = env_float("VITRINE_FETCH_TIMEOUT_S", 10.0)
+VITRINE_FETCH_ALLOWED_NETWORKS = [
+    n.strip() for n in env("VITRINE_FETCH_ALLOWED_NETWORKS").split(",") if n.strip()
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VITRINE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 
 LANGUAGE_CODE = "en-us"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -15,6 +14,7 @@ from django.db.models import F
 from catalog.models import Product
 from catalog.selectors import products_with_photos
 from search.documents import ProductDocument, build_document
+from search.encoding import EncodedBatch, encode_documents
 from search.inference import Embedder, get_embedder
 from search.models import ProductEmbedding, SearchIndex
 
@@ -66,72 +66,6 @@ def ensure_index_for(embedder: Embedder) -> SearchIndex:
         index.state = SearchIndex.State.READY
         index.save(update_fields=["active", "state"])
     return index
-
-
-# --- Encoding --------------------------------------------------------------------------------
-
-
-@dataclass
-class EncodedBatch:
-    vectors: dict[int, np.ndarray] = field(default_factory=dict)  # product id -> unit vector
-    errors: dict[int, str] = field(default_factory=dict)  # product id -> why it is flagged
-
-
-def _normalise(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.clip(norms, 1e-12, None)
-
-
-def _encode(embedder: Embedder, inputs: Sequence) -> np.ndarray:
-    if not inputs:
-        return np.zeros((0, embedder.dims), dtype=np.float32)
-    return embedder.model.encode_document(
-        list(inputs),
-        batch_size=settings.VITRINE_EMBED_BATCH_SIZE,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    )
-
-
-def encode_documents(embedder: Embedder, documents: Sequence[ProductDocument]) -> EncodedBatch:
-    """Encode each document the way this model reads it:
-
-    - VLM embedders: one combined {"text", "image"} input per product;
-    - dual encoders (CLIP-style): text and photo apart, fused by VITRINE_IMAGE_WEIGHT;
-    - text-only models: the text (photos are shown to shoppers but not embedded).
-
-    A photo that cannot be decoded never fails the batch: that product is embedded from its
-    text and flagged."""
-    out = EncodedBatch()
-    images: dict[int, object] = {}
-    if embedder.reads_images:
-        for doc in documents:
-            if not doc.image_path:
-                continue
-            try:
-                images[doc.product_id] = doc.load_image()
-            except Exception as exc:  # any decoder failure: fall back to text, flag it
-                out.errors[doc.product_id] = f"photo could not be read: {exc.__class__.__name__}"
-
-    with_photo = [d for d in documents if d.product_id in images]
-    text_only = [d for d in documents if d.product_id not in images]
-
-    for doc, vec in zip(text_only, _encode(embedder, [d.text for d in text_only]), strict=True):
-        out.vectors[doc.product_id] = vec
-    if not with_photo:
-        return out
-    if embedder.reads_combined_documents:
-        inputs = [{"text": d.text, "image": images[d.product_id]} for d in with_photo]
-        for doc, vec in zip(with_photo, _encode(embedder, inputs), strict=True):
-            out.vectors[doc.product_id] = vec
-    else:
-        weight = settings.VITRINE_IMAGE_WEIGHT
-        text_vecs = _normalise(_encode(embedder, [d.text for d in with_photo]))
-        image_vecs = _normalise(_encode(embedder, [images[d.product_id] for d in with_photo]))
-        fused = _normalise((1 - weight) * text_vecs + weight * image_vecs)
-        for doc, vec in zip(with_photo, fused, strict=True):
-            out.vectors[doc.product_id] = vec
-    return out
 
 
 # --- Embedding products ----------------------------------------------------------------------

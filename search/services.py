@@ -9,13 +9,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from PIL import Image
 
+from catalog.models import Product
 from catalog.selectors import products_with_photos
 from search.documents import build_document
+from search.encoding import PhotoQueryUnsupported, encode_query
 from search.indexing import active_index
 from search.inference import get_embedder, get_reranker
+from search.models import ProductEmbedding
 from search.rerank import rerank_candidates
-from search.retrieval import vector_candidates
+from search.retrieval import Candidate, vector_candidates
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s+")
@@ -25,9 +29,15 @@ class SearchUnavailable(Exception):
     """The search index cannot answer yet (no model has indexed anything)."""
 
 
+class InvalidSearch(ValueError):
+    """The request cannot be answered as asked (e.g. a photo for a text-only model).
+    The message is meant for the shopper or API client."""
+
+
 @dataclass(frozen=True)
 class SearchRequest:
-    query: str
+    query: str = ""
+    photo: Image.Image | None = None  # already checked and decoded (catalog.images.open_photo)
     page: int = 1
     page_size: int = 20
     rerank: bool = True
@@ -87,11 +97,14 @@ def model_info() -> dict[str, object]:
 
 
 def search_products(request: SearchRequest) -> SearchResponse:
-    """Encode the query, take the nearest products from the active index, rerank the top N
-    when a reranker is configured, and cut out the requested page.
+    """Encode the query (text, photo or both), take the nearest products from the active
+    index, rerank the top N when a reranker is configured, and cut out the requested page.
 
-    Preconditions: `request.query` is normalised and non-empty, page >= 1, page_size within
-    settings (the API and forms validate). Raises SearchUnavailable when no index exists."""
+    Preconditions: `request.query` is normalised; the query or the photo is non-empty; page
+    >= 1 and page_size within settings (the API and forms validate). Raises SearchUnavailable
+    when no index exists, InvalidSearch when the active model cannot read the query."""
+    if not request.query and request.photo is None:
+        raise InvalidSearch("give a query text, a photo, or both")
     started = time.perf_counter()
     timings: dict[str, float] = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
     index = active_index()
@@ -99,58 +112,44 @@ def search_products(request: SearchRequest) -> SearchResponse:
         raise SearchUnavailable("the search index is still empty; products are being indexed")
 
     t = time.perf_counter()
-    embedder = get_embedder()
-    query_vector = embedder.model.encode_query(
-        [request.query], convert_to_numpy=True, show_progress_bar=False
-    )[0]
+    try:
+        query_vector = encode_query(get_embedder(), text=request.query, photo=request.photo)
+    except PhotoQueryUnsupported as exc:
+        raise InvalidSearch(str(exc)) from None
     timings["encode"] = (time.perf_counter() - t) * 1000
 
     t = time.perf_counter()
-    limit = min(
-        settings.SEARCH_MAX_CANDIDATES,
-        max(request.page * request.page_size, settings.SEARCH_RERANK_TOP_N),
-    )
+    wanted = max(request.page * request.page_size, settings.SEARCH_RERANK_TOP_N)
+    limit = min(settings.SEARCH_MAX_CANDIDATES, wanted)
     candidates = vector_candidates(index=index, query_vector=query_vector, limit=limit)
     products = {p.id: p for p in products_with_photos(ids=[c.product_id for c in candidates])}
     candidates = [c for c in candidates if c.product_id in products]
     timings["retrieve"] = (time.perf_counter() - t) * 1000
 
-    retrieval = {c.product_id: c.retrieval_score for c in candidates}
+    notices: list[str] = []
     order = [c.product_id for c in candidates]
     rerank_scores: dict[int, float] = {}
     reranker = get_reranker() if request.rerank else None
     if reranker and order:
-        t = time.perf_counter()
-        head = order[: settings.SEARCH_RERANK_TOP_N]
-        rerank_scores = rerank_candidates(
-            reranker=reranker,
-            query=request.query,
-            documents=[build_document(products[pid]) for pid in head],
-        )
-        head.sort(key=lambda pid: rerank_scores[pid], reverse=True)
-        order = head + order[len(head) :]
-        timings["rerank"] = (time.perf_counter() - t) * 1000
+        rerank_query = _rerank_query(reranker, request, notices)
+        if rerank_query is not None:
+            t = time.perf_counter()
+            head = order[: settings.SEARCH_RERANK_TOP_N]
+            rerank_scores = rerank_candidates(
+                reranker=reranker,
+                query=rerank_query,
+                documents=[build_document(products[pid]) for pid in head],
+            )
+            head.sort(key=lambda pid: rerank_scores[pid], reverse=True)
+            order = head + order[len(head) :]
+            timings["rerank"] = (time.perf_counter() - t) * 1000
 
     start = (request.page - 1) * request.page_size
-    hits = []
-    for pid in order[start : start + request.page_size]:
-        product = products[pid]
-        photo = product.primary_image
-        reranked = rerank_scores.get(pid)
-        hits.append(
-            SearchHit(
-                product_id=pid,
-                sku=product.sku,
-                name=product.name,
-                price=product.price,
-                currency=product.currency,
-                url=product.get_absolute_url(),
-                image=photo.file.url if photo else None,
-                score=reranked if reranked is not None else retrieval[pid],
-                retrieval_score=retrieval[pid],
-                rerank_score=reranked,
-            )
-        )
+    retrieval = {c.product_id: c.retrieval_score for c in candidates}
+    hits = [
+        _hit(products[pid], retrieval[pid], rerank_scores.get(pid))
+        for pid in order[start : start + request.page_size]
+    ]
     timings["total"] = (time.perf_counter() - started) * 1000
     return SearchResponse(
         query=request.query,
@@ -160,4 +159,64 @@ def search_products(request: SearchRequest) -> SearchResponse:
         page_size=request.page_size,
         timings_ms={k: round(v, 2) for k, v in timings.items()},
         model=model_info(),
+        notices=notices,
     )
+
+
+def _rerank_query(reranker, request: SearchRequest, notices: list[str]):
+    """What the reranker reads as the query: the photo too when it can read photos."""
+    if request.photo is None:
+        return request.query
+    if reranker.reads_images:
+        return {"text": request.query, "image": request.photo} if request.query else request.photo
+    if request.query:
+        notices.append("The reranker reads text only: results were reranked on your words alone.")
+        return request.query
+    notices.append("The reranker reads text only: a photo-only search is not reranked.")
+    return None
+
+
+def _hit(product: Product, retrieval_score: float, rerank_score: float | None) -> SearchHit:
+    photo = product.primary_image
+    return SearchHit(
+        product_id=product.id,
+        sku=product.sku,
+        name=product.name,
+        price=product.price,
+        currency=product.currency,
+        url=product.get_absolute_url(),
+        image=photo.file.url if photo else None,
+        score=rerank_score if rerank_score is not None else retrieval_score,
+        retrieval_score=retrieval_score,
+        rerank_score=rerank_score,
+    )
+
+
+def similar_products(*, product: Product, limit: int = 8) -> list[SearchHit]:
+    """The products nearest to this one in the active index (itself excluded); empty while
+    it has no vector there."""
+    index = active_index()
+    if index is None:
+        return []
+    row = (
+        ProductEmbedding.objects.filter(index=index, product=product)
+        .exclude(embedding=None)
+        .only("embedding")
+        .first()
+    )
+    if row is None:
+        return []
+    import numpy as np
+
+    vector = np.asarray(row.embedding.to_list(), dtype=np.float32)
+    candidates: list[Candidate] = [
+        c
+        for c in vector_candidates(index=index, query_vector=vector, limit=limit + 1)
+        if c.product_id != product.id
+    ][:limit]
+    products = {p.id: p for p in products_with_photos(ids=[c.product_id for c in candidates])}
+    return [
+        _hit(products[c.product_id], c.retrieval_score, None)
+        for c in candidates
+        if c.product_id in products
+    ]
