@@ -73,7 +73,9 @@ def _parse(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
-def fetch_image_bytes(url: str, *, max_bytes: int | None = None, timeout: float | None = None) -> bytes:
+def fetch_image_bytes(
+    url: str, *, max_bytes: int | None = None, timeout: float | None = None
+) -> bytes:
     """The body of an image URL, or FetchRejected. Does not decode it (see catalog.images)."""
     max_bytes = max_bytes or settings.VITRINE_MAX_PHOTO_BYTES
     timeout = timeout or settings.VITRINE_FETCH_TIMEOUT_S
@@ -101,7 +103,9 @@ def fetch_image_bytes(url: str, *, max_bytes: int | None = None, timeout: float 
                 preload_content=False,
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise FetchRejected(f"could not download the image ({exc.__class__.__name__})") from None
+            raise FetchRejected(
+                f"could not download the image ({exc.__class__.__name__})"
+            ) from None
         try:
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get("Location")
@@ -111,7 +115,9 @@ def fetch_image_bytes(url: str, *, max_bytes: int | None = None, timeout: float 
                 continue
             if response.status != 200:
                 raise FetchRejected(f"the image server answered {response.status}")
-            content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            content_type = (
+                (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            )
             if not content_type.startswith("image/"):
                 raise FetchRejected(f"not an image (Content-Type {content_type or 'missing'})")
             declared = response.headers.get("Content-Length")

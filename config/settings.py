@@ -147,6 +147,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("VITRINE_TASKS_EAGER", False)
 # --- Files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("VITRINE_STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("VITRINE_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Development and the embedded stack serve uploads from Django; production puts a web

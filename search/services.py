@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
 from django.conf import settings
 from PIL import Image
 
@@ -206,9 +207,7 @@ def similar_products(*, product: Product, limit: int = 8) -> list[SearchHit]:
     )
     if row is None:
         return []
-    import numpy as np
-
-    vector = np.asarray(row.embedding.to_list(), dtype=np.float32)
+    vector = np.asarray(row.embedding, dtype=np.float32)  # halfvec comes back as a list
     candidates: list[Candidate] = [
         c
         for c in vector_candidates(index=index, query_vector=vector, limit=limit + 1)

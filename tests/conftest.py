@@ -31,6 +31,27 @@ def tiny_cross_encoder(model_dir) -> Path:
     return build_tiny_cross_encoder(model_dir / "tiny-cross-encoder")
 
 
+@pytest.fixture(scope="session")
+def tiny_clip(model_dir) -> Path:
+    from tests.support.tiny_models import build_tiny_clip
+
+    return build_tiny_clip(model_dir / "tiny-clip")
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_embedder(model_dir) -> Path:
+    from tests.support.tiny_models import build_tiny_qwen3vl_embedder
+
+    return build_tiny_qwen3vl_embedder(model_dir / "tiny-qwen3vl-embed")
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_reranker(model_dir) -> Path:
+    from tests.support.tiny_models import build_tiny_qwen3vl_reranker
+
+    return build_tiny_qwen3vl_reranker(model_dir / "tiny-qwen3vl-rerank")
+
+
 @pytest.fixture
 def png_bytes():
     """A real PNG of the given colour and size."""

@@ -31,6 +31,27 @@ class SearchQuerySerializer(serializers.Serializer):
     rerank = serializers.BooleanField(required=False, default=True)
 
 
+class SearchPostSerializer(serializers.Serializer):
+    """A photo search: multipart (`image` file and/or `q`) or JSON (`image_url` or
+    `image_base64`, and/or `q`)."""
+
+    q = QueryField(required=False, allow_blank=True, default="", max_length=100_000)
+    image = serializers.FileField(required=False, help_text="the photo, as a multipart file")
+    image_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
+    image_base64 = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=True,
+        help_text="the photo's bytes in base64 (a data: URI is accepted)",
+    )  # fmt: skip
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
+    page_size = serializers.IntegerField(
+        required=False,
+        default=settings.SEARCH_PAGE_SIZE,
+        min_value=1,
+        max_value=settings.SEARCH_MAX_PAGE_SIZE,
+    )
+    rerank = serializers.BooleanField(required=False, default=True)
+
+
 class SearchHitSerializer(serializers.Serializer):
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -69,3 +90,9 @@ class SearchResponseSerializer(serializers.Serializer):
     num_pages = serializers.IntegerField()
     timings_ms = TimingsSerializer()
     model = ModelInfoSerializer()
+    notices = serializers.ListField(child=serializers.CharField())
+
+
+class SimilarProductsSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    results = SearchHitSerializer(many=True)

@@ -1,26 +1,69 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+"""The JSON search API. Thin: validate, call search.services, serialise."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from search.api.serializers import SearchQuerySerializer, SearchResponseSerializer
-from search.services import SearchRequest, SearchUnavailable, normalise_query, search_products
+from catalog.models import Product
+from search.api.serializers import (
+    SearchPostSerializer,
+    SearchQuerySerializer,
+    SearchResponseSerializer,
+    SimilarProductsSerializer,
+)
+from search.photos import QueryPhotoRejected, read_query_photo
+from search.services import (
+    InvalidSearch,
+    SearchRequest,
+    SearchUnavailable,
+    normalise_query,
+    search_products,
+    similar_products,
+)
+
+ERRORS = {
+    400: OpenApiResponse(
+        description="Missing or invalid parameters, or a photo the model cannot read"
+    ),
+    413: OpenApiResponse(description="The photo is too large"),
+    503: OpenApiResponse(description="The index is not ready yet"),
+}
+
+
+def _answer(params: dict, query: str, truncated: bool, photo=None) -> Response:
+    try:
+        result = search_products(
+            SearchRequest(
+                query=query,
+                photo=photo,
+                page=params["page"],
+                page_size=params["page_size"],
+                rerank=params["rerank"],
+            )
+        )
+    except InvalidSearch as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    except SearchUnavailable as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    result.query_truncated = truncated
+    return Response(SearchResponseSerializer(result).data)
 
 
 class SearchView(APIView):
-    """Search the catalog by meaning."""
+    """Search the catalog by meaning: GET with text, POST with a photo (and/or text)."""
 
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
-        parameters=[SearchQuerySerializer],
-        responses={
-            200: SearchResponseSerializer,
-            400: OpenApiResponse(description="Missing or invalid parameters"),
-            503: OpenApiResponse(description="The index is not ready yet"),
-        },
+        parameters=[SearchQuerySerializer], responses={200: SearchResponseSerializer, **ERRORS}
     )
     def get(self, request: Request) -> Response:
         params = SearchQuerySerializer(data=request.query_params)
@@ -31,16 +74,52 @@ class SearchView(APIView):
                 {"q": ["Give a query: it is empty after removing whitespace."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        return _answer(params.validated_data, query, truncated)
+
+    @extend_schema(
+        request=SearchPostSerializer, responses={200: SearchResponseSerializer, **ERRORS}
+    )
+    def post(self, request: Request) -> Response:
+        params = SearchPostSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        query, truncated = normalise_query(data["q"])
         try:
-            result = search_products(
-                SearchRequest(
-                    query=query,
-                    page=params.validated_data["page"],
-                    page_size=params.validated_data["page_size"],
-                    rerank=params.validated_data["rerank"],
-                )
+            photo = read_query_photo(
+                upload=data.get("image"), url=data["image_url"], base64_data=data["image_base64"]
             )
-        except SearchUnavailable as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        result.query_truncated = truncated
-        return Response(SearchResponseSerializer(result).data)
+        except QueryPhotoRejected as exc:
+            code = (
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+                if exc.too_large
+                else status.HTTP_400_BAD_REQUEST
+            )
+            return Response({"image": [exc.reason]}, status=code)
+        if not query and photo is None:
+            hint = "Give a query text (q), a photo (image, image_url or image_base64), or both."
+            return Response({"detail": hint}, status=status.HTTP_400_BAD_REQUEST)
+        return _answer(data, query, truncated, photo)
+
+
+class SimilarProductsView(APIView):
+    """Products nearest to this one in the active index."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="1 to 50, default 8")],
+        responses={
+            200: SimilarProductsSerializer,
+            404: OpenApiResponse(description="No such product"),
+        },
+    )
+    def get(self, request: Request, sku: str) -> Response:
+        product = get_object_or_404(Product, sku=sku, active=True)
+        try:
+            limit = min(max(int(request.query_params.get("limit", 8)), 1), 50)
+        except ValueError:
+            return Response(
+                {"limit": ["must be a whole number"]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        hits = similar_products(product=product, limit=limit)
+        return Response(SimilarProductsSerializer({"sku": sku, "results": hits}).data)

@@ -57,7 +57,13 @@ def build_tiny_clip(out: Path, *, seed: int = 0) -> Path:
     """A dual encoder (CLIP text + vision towers, 16-dim projection) with a char-level BPE
     vocab: sentence-transformers reads text OR image with it, never both in one input."""
     import torch
-    from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel, CLIPProcessor, CLIPTokenizer
+    from transformers import (
+        CLIPConfig,
+        CLIPImageProcessorPil,
+        CLIPModel,
+        CLIPProcessor,
+        CLIPTokenizer,
+    )
 
     chars = _byte_level_chars()
     specials = ["<|startoftext|>", "<|endoftext|>"]
@@ -121,7 +127,9 @@ def register_image_only_qwen3vl_processor() -> None:
 
     class Qwen3VLImageOnlyProcessor(Qwen3VLProcessor):
         def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
-            super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
+            super().__init__(
+                image_processor, tokenizer, None, chat_template=chat_template, **kwargs
+            )
 
     AutoProcessor.register(Qwen3VLConfig, Qwen3VLImageOnlyProcessor, exist_ok=True)
     return Qwen3VLImageOnlyProcessor
@@ -146,7 +154,9 @@ def _qwen_processor(template: str):
         image_mean=[0.5] * 3, image_std=[0.5] * 3,
     )  # fmt: skip
     processor_class = register_image_only_qwen3vl_processor()
-    return processor_class(image_processor=image_processor, tokenizer=tokenizer, chat_template=template)
+    return processor_class(
+        image_processor=image_processor, tokenizer=tokenizer, chat_template=template
+    )
 
 
 def _qwen_config(tokenizer):
