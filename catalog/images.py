@@ -37,7 +37,9 @@ def sniff_format(content: bytes) -> str:
     except Image.DecompressionBombError:
         raise PhotoRejected("image has too many pixels to decode safely", too_large=True) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise PhotoRejected(f"image cannot be read ({exc.__class__.__name__})") from None
+        raise PhotoRejected(
+            f"the photo is damaged or truncated ({exc.__class__.__name__})"
+        ) from None
     if fmt not in ALLOWED_FORMATS:
         raise PhotoRejected(f"{fmt or 'unknown'} images are not accepted")
     return fmt
