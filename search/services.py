@@ -35,6 +35,29 @@ class InvalidSearch(ValueError):
     The message is meant for the shopper or API client."""
 
 
+MODES = ("hybrid", "vector", "lexical")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What the shopper narrowed the search to. Empty = everything active."""
+
+    category: str | None = None  # a Category.path ("home/bath"); includes its descendants
+    brands: tuple[str, ...] = ()
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    attributes: tuple[tuple[str, str], ...] = ()  # (name, value) pairs, all must match
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.category
+            or self.brands
+            or self.price_min is not None
+            or self.price_max is not None
+            or self.attributes
+        )
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     query: str = ""
@@ -42,6 +65,8 @@ class SearchRequest:
     page: int = 1
     page_size: int = 20
     rerank: bool = True
+    mode: str = "hybrid"  # one of MODES; a photo-only query is always "vector"
+    filters: SearchFilters = field(default_factory=SearchFilters)
 
 
 @dataclass
