@@ -216,6 +216,32 @@ SEARCH_MAX_PAGE_SIZE = env_int("VITRINE_MAX_PAGE_SIZE", 100)
 SEARCH_MAX_CANDIDATES = env_int("VITRINE_MAX_CANDIDATES", 200)
 SEARCH_RERANK_TOP_N = env_int("VITRINE_RERANK_TOP_N", 50)
 SEARCH_HNSW_EF_SEARCH = env_int("VITRINE_HNSW_EF_SEARCH", 100)
+# Filtered vector queries keep scanning the graph (pgvector iterative scans) up to this many
+# tuples so a selective filter still fills a page.
+SEARCH_HNSW_MAX_SCAN_TUPLES = env_int("VITRINE_HNSW_MAX_SCAN_TUPLES", 20_000)
+SEARCH_TRIGRAM_THRESHOLD = env_float("VITRINE_TRIGRAM_THRESHOLD", 0.5)
+# Reciprocal rank fusion of the keyword and vector legs: weight / (k + rank) per leg.
+SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
+SEARCH_RRF_WEIGHTS = {
+    "vector": env_float("VITRINE_RRF_VECTOR_WEIGHT", 1.0),
+    "lexical": env_float("VITRINE_RRF_LEXICAL_WEIGHT", 1.0),
+}
+# A ranked candidate list is kept this long so page 2 of a query is cut from the same list
+# as page 1; query vectors are kept longer (repeated head queries skip the encoder).
+SEARCH_RESULTS_CACHE_S = env_int("VITRINE_RESULTS_CACHE_S", 300)
+SEARCH_QUERY_VECTOR_CACHE_S = env_int("VITRINE_QUERY_VECTOR_CACHE_S", 24 * 3600)
+# Facets shown beside results, computed over the ranked candidates (django-oscar style).
+SEARCH_FACETS = [
+    {"name": "category", "label": "Category", "kind": "category", "limit": 12},
+    {"name": "brand", "label": "Brand", "kind": "field", "field": "brand", "limit": 12},
+    {
+        "name": "price",
+        "label": "Price",
+        "kind": "range",
+        "field": "price",
+        "buckets": [0, 25, 50, 100, 250, 500, 1000, None],
+    },
+]
 
 VITRINE_DEMO = env_bool("VITRINE_DEMO", True)
 

@@ -68,6 +68,35 @@ def ensure_index_for(embedder: Embedder) -> SearchIndex:
     return index
 
 
+# --- Lexical documents -----------------------------------------------------------------------
+
+_REFRESH_LEXICAL_SQL = """
+INSERT INTO search_lexicaldocument (product_id, document, keywords, updated_at)
+SELECT p.id,
+       setweight(to_tsvector('english', p.name), 'A')
+    || setweight(to_tsvector('english', p.brand || ' '
+                 || translate(coalesce(c.path, ''), '/-', '  ')), 'B')
+    || setweight(jsonb_to_tsvector('english', p.attributes, '["string", "numeric"]'), 'C')
+    || setweight(to_tsvector('english', left(p.description, %(max_chars)s)), 'D'),
+       lower(p.name || ' ' || p.brand || ' ' || p.sku),
+       now()
+FROM catalog_product p
+LEFT JOIN catalog_category c ON c.id = p.category_id
+WHERE p.id = ANY(%(ids)s)
+ON CONFLICT (product_id) DO UPDATE
+SET document = EXCLUDED.document, keywords = EXCLUDED.keywords, updated_at = EXCLUDED.updated_at
+"""
+
+
+def refresh_lexical(*, product_ids: Sequence[int]) -> None:
+    """Rebuild the keyword-search rows of these products in one statement (cheap; no model)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REFRESH_LEXICAL_SQL,
+            {"ids": list(product_ids), "max_chars": settings.VITRINE_DOCUMENT_MAX_CHARS * 4},
+        )
+
+
 # --- Embedding products ----------------------------------------------------------------------
 
 
@@ -91,7 +120,9 @@ def stored_hashes(index: SearchIndex | None, product_ids: Iterable[int]) -> dict
 
 def embed_products(*, product_ids: Sequence[int]) -> EmbedReport:
     """Embed these products into the configured model's index, skipping those whose stored
-    document hash is current. Safe to run twice (upsert by index+product)."""
+    document hash is current. Safe to run twice (upsert by index+product). The keyword
+    documents are refreshed first, so keyword search works even if the model cannot load."""
+    refresh_lexical(product_ids=product_ids)
     embedder = get_embedder()
     index = ensure_index_for(embedder)
     documents = [build_document(p) for p in products_with_photos(ids=product_ids)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from pgvector.django import HalfVectorField
 
@@ -68,3 +70,25 @@ class ProductEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} in index {self.index_id}"
+
+
+class LexicalDocument(models.Model):
+    """What the keyword leg searches: a weighted tsvector (name > brand/category >
+    attributes > description) and lower-cased name/brand/SKU for trigram typo matching.
+    Refreshed from the catalog with the embeddings (see indexing.refresh_lexical)."""
+
+    product = models.OneToOneField(
+        "catalog.Product", primary_key=True, related_name="lexical", on_delete=models.CASCADE
+    )
+    document = SearchVectorField()
+    keywords = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["document"], name="lexical_document_gin"),
+            GinIndex(fields=["keywords"], name="lexical_keywords_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"lexical document of product {self.product_id}"

@@ -1,10 +1,15 @@
-"""Candidate retrieval legs. Raw SQL where the planner must see exactly what the HNSW
-index was built on (`embedding::halfvec(dims)` + `index_id = N`)."""
+"""Candidate retrieval: the vector leg (HNSW over one SearchIndex), the keyword leg
+(weighted tsvector + trigram typo matching + exact SKU/brand), shopper filters applied inside
+both legs so a selective filter still fills a page, and reciprocal rank fusion.
+
+Raw SQL where the planner must see exactly what the indexes were built on
+(`embedding::halfvec(dims)` with `index_id = N`, `document @@ tsquery`, `keywords %> q`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
@@ -12,41 +17,152 @@ from django.db import connection, transaction
 
 from search.models import SearchIndex
 
+if TYPE_CHECKING:
+    from search.services import SearchFilters
+
 
 @dataclass(frozen=True)
 class Candidate:
     product_id: int
-    retrieval_score: float  # cosine similarity for the vector leg
+    retrieval_score: float  # vector: cosine similarity; keyword: rank score; fused: RRF score
+    exact: bool = False  # the query is this product's SKU or brand, exactly
 
 
 def _halfvec_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(f"{float(x):.6g}" for x in vector) + "]"
 
 
+def filter_sql(filters: SearchFilters | None) -> tuple[str, dict]:
+    """WHERE fragments over `catalog_product p` / `catalog_category c` for these filters."""
+    clauses = ["p.active"]
+    params: dict = {}
+    if filters is None:
+        return " AND ".join(clauses), params
+    if filters.category:
+        clauses.append("(c.path = %(f_cat)s OR c.path LIKE %(f_cat_prefix)s)")
+        params["f_cat"] = filters.category
+        params["f_cat_prefix"] = filters.category.replace("%", r"\%").replace("_", r"\_") + "/%"
+    if filters.brands:
+        clauses.append("lower(p.brand) = ANY(%(f_brands)s)")
+        params["f_brands"] = [b.lower() for b in filters.brands]
+    if filters.price_min is not None:
+        clauses.append("p.price >= %(f_price_min)s")
+        params["f_price_min"] = filters.price_min
+    if filters.price_max is not None:
+        clauses.append("p.price <= %(f_price_max)s")
+        params["f_price_max"] = filters.price_max
+    for i, (name, value) in enumerate(filters.attributes):
+        # Case-insensitive on the value, whatever its JSON type ("Red", 42, true).
+        clauses.append(f"lower(p.attributes ->> %(f_attr_k{i})s) = lower(%(f_attr_v{i})s)")
+        params[f"f_attr_k{i}"] = name
+        params[f"f_attr_v{i}"] = value
+    return " AND ".join(clauses), params
+
+
 def vector_candidates(
-    *, index: SearchIndex, query_vector: np.ndarray, limit: int
+    *,
+    index: SearchIndex,
+    query_vector: np.ndarray,
+    limit: int,
+    filters: SearchFilters | None = None,
 ) -> list[Candidate]:
-    """Nearest active products to the query in this index, best first."""
+    """Nearest active products to the query in this index, best first.
+
+    With filters, pgvector 0.8's iterative index scan keeps walking the HNSW graph until
+    `limit` rows pass the filter (bounded by hnsw.max_scan_tuples), instead of returning
+    the few of the first ef_search neighbours that happen to match."""
     dims = int(index.dims)
     if query_vector.shape[-1] != dims:
         raise ValueError(f"query has {query_vector.shape[-1]} dims, index has {dims}")
+    where, params = filter_sql(filters)
+    distance = f"e.embedding::halfvec({dims}) <=> %(q)s::halfvec({dims})"
     sql = f"""
-        SELECT e.product_id, 1 - (e.embedding::halfvec({dims}) <=> %(q)s::halfvec({dims})) AS score
-        FROM search_productembedding e
-        JOIN catalog_product p ON p.id = e.product_id
-        WHERE e.index_id = %(index)s AND p.active
-        ORDER BY e.embedding::halfvec({dims}) <=> %(q)s::halfvec({dims})
-        LIMIT %(limit)s
+        WITH nearest AS MATERIALIZED (
+            SELECT e.product_id, {distance} AS distance
+            FROM search_productembedding e
+            JOIN catalog_product p ON p.id = e.product_id
+            LEFT JOIN catalog_category c ON c.id = p.category_id
+            WHERE e.index_id = {int(index.pk)} AND {where}
+            ORDER BY {distance}
+            LIMIT %(limit)s
+        )
+        SELECT product_id, 1 - distance FROM nearest ORDER BY distance
     """
+    params.update(q=_halfvec_literal(query_vector), limit=limit)
     with transaction.atomic(), connection.cursor() as cursor:
-        # SET LOCAL lasts for this transaction only: pooled connections stay clean.
+        # set_config(..., true) lasts for this transaction only: pooled connections stay clean.
         cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true)", [str(settings.SEARCH_HNSW_EF_SEARCH)]
+            "SELECT set_config('hnsw.ef_search', %s, true),"
+            " set_config('hnsw.iterative_scan', %s, true),"
+            " set_config('hnsw.max_scan_tuples', %s, true)",
+            [
+                str(settings.SEARCH_HNSW_EF_SEARCH),
+                "relaxed_order" if filters else "off",
+                str(settings.SEARCH_HNSW_MAX_SCAN_TUPLES),
+            ],
         )
+        cursor.execute(sql, params)
+        return [Candidate(product_id=pid, retrieval_score=float(s)) for pid, s in cursor.fetchall()]
+
+
+_LEXICAL_SQL = """
+WITH q AS (
+    SELECT websearch_to_tsquery('english', %(q)s) AS strict,
+           -- any query word may match ("aa batteries 100 pack" must not need all four);
+           -- documents matching more words still rank higher.
+           coalesce(nullif(replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | '), ''),
+                    '')::tsquery AS loose,
+           lower(%(q)s) AS text
+)
+SELECT l.product_id,
+       ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.loose, 1)
+         + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1)
+         + word_similarity(q.text, l.keywords) AS score,
+       (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact
+FROM search_lexicaldocument l
+CROSS JOIN q
+JOIN catalog_product p ON p.id = l.product_id
+LEFT JOIN catalog_category c ON c.id = p.category_id
+WHERE (l.document @@ q.loose OR q.text <%% l.keywords OR lower(p.sku) = q.text)
+  AND {where}
+ORDER BY exact DESC, score DESC, l.product_id
+LIMIT %(limit)s
+"""
+
+
+def lexical_candidates(
+    *, query: str, limit: int, filters: SearchFilters | None = None
+) -> list[Candidate]:
+    """Products matching the query's words (stemmed, weighted by field), near-misses of the
+    name/brand/SKU by trigram similarity ("sneakrs", "iphone 1"), and exact SKU or brand
+    matches first."""
+    if not query.strip():
+        return []
+    where, params = filter_sql(filters)
+    params.update(q=query, limit=limit)
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            sql, {"q": _halfvec_literal(query_vector), "index": index.pk, "limit": limit}
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            [str(settings.SEARCH_TRIGRAM_THRESHOLD)],
         )
+        cursor.execute(_LEXICAL_SQL.replace("{where}", where), params)
         return [
-            Candidate(product_id=pid, retrieval_score=float(score))
-            for pid, score in cursor.fetchall()
+            Candidate(product_id=pid, retrieval_score=float(score), exact=bool(exact))
+            for pid, score, exact in cursor.fetchall()
         ]
+
+
+def fuse(legs: dict[str, list[Candidate]], *, k: int, weights: dict[str, float]) -> list[Candidate]:
+    """Reciprocal rank fusion: each leg votes weight / (k + rank). Exact SKU/brand matches
+    from the keyword leg stay on top whatever the vote."""
+    scores: dict[int, float] = {}
+    exact: set[int] = set()
+    for leg, candidates in legs.items():
+        weight = weights.get(leg, 1.0)
+        for rank, candidate in enumerate(candidates, start=1):
+            pid = candidate.product_id
+            scores[pid] = scores.get(pid, 0.0) + weight / (k + rank)
+            if candidate.exact:
+                exact.add(candidate.product_id)
+    ordered = sorted(scores, key=lambda pid: (pid not in exact, -scores[pid], pid))
+    return [Candidate(pid, retrieval_score=scores[pid], exact=pid in exact) for pid in ordered]

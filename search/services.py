@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from PIL import Image
 
 from catalog.models import Product
 from catalog.selectors import products_with_photos
 from search.documents import build_document
 from search.encoding import PhotoQueryUnsupported, encode_query
+from search.facets import Facet, compute_facets
 from search.indexing import active_index
 from search.inference import get_embedder, get_reranker
 from search.models import ProductEmbedding
 from search.rerank import rerank_candidates
-from search.retrieval import Candidate, vector_candidates
+from search.retrieval import Candidate, fuse, lexical_candidates, vector_candidates
+
+logger = logging.getLogger(__name__)
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s+")
@@ -94,10 +101,39 @@ class SearchResponse:
     model: dict[str, object]
     query_truncated: bool = False
     notices: list[str] = field(default_factory=list)
+    facets: list[Facet] = field(default_factory=list)
+    mode: str = "hybrid"  # what answered: "lexical" when the vector leg was unavailable
 
     @property
     def num_pages(self) -> int:
         return max(1, math.ceil(self.count / self.page_size))
+
+
+def build_filters(
+    *,
+    category: str = "",
+    brands: Sequence[str] = (),
+    price_min: Decimal | None = None,
+    price_max: Decimal | None = None,
+    attributes: Sequence[str] = (),
+) -> SearchFilters:
+    """Filters from request parameters. `attributes` are "name:value" strings.
+    Raises InvalidSearch with a message for the shopper."""
+    pairs = []
+    for item in attributes:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip() or not value.strip():
+            raise InvalidSearch(f"attribute filters look like name:value, not {item[:50]!r}")
+        pairs.append((name.strip()[:100], value.strip()[:200]))
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise InvalidSearch("price_min is above price_max")
+    return SearchFilters(
+        category=category.strip().strip("/").lower()[:1000] or None,
+        brands=tuple(sorted({b.strip()[:200] for b in brands if b.strip()})),
+        price_min=price_min,
+        price_max=price_max,
+        attributes=tuple(sorted(pairs)),
+    )
 
 
 def normalise_query(raw: str) -> tuple[str, bool]:
@@ -123,70 +159,178 @@ def model_info() -> dict[str, object]:
 
 
 def search_products(request: SearchRequest) -> SearchResponse:
-    """Encode the query (text, photo or both), take the nearest products from the active
-    index, rerank the top N when a reranker is configured, and cut out the requested page.
+    """Rank the catalog for a text, photo or text+photo query and cut out one page.
+
+    hybrid (default): keyword and vector legs fused by reciprocal rank; vector: nearest
+    neighbours only; lexical: keyword leg only. Filters apply inside each leg. The top N are
+    reranked when a reranker is configured. The ranked list is cached briefly so page 2
+    comes from the same list as page 1.
 
     Preconditions: `request.query` is normalised; the query or the photo is non-empty; page
-    >= 1 and page_size within settings (the API and forms validate). Raises SearchUnavailable
-    when no index exists, InvalidSearch when the active model cannot read the query."""
+    >= 1 and page_size within settings (the API and forms validate). Raises InvalidSearch for
+    a request the active models cannot answer, SearchUnavailable when nothing can answer."""
     if not request.query and request.photo is None:
         raise InvalidSearch("give a query text, a photo, or both")
+    if request.mode not in MODES:
+        raise InvalidSearch(f"mode must be one of {', '.join(MODES)}")
+    if request.mode == "lexical" and not request.query:
+        raise InvalidSearch("lexical mode searches words: give a query text")
     started = time.perf_counter()
-    timings: dict[str, float] = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
-    index = active_index()
-    if index is None:
-        raise SearchUnavailable("the search index is still empty; products are being indexed")
+    key = _ranking_cache_key(request)
+    ranking = cache.get(key)
+    timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
+    if ranking is None:
+        ranking = _rank(request, timings)
+        cache.set(key, ranking, settings.SEARCH_RESULTS_CACHE_S)
 
     t = time.perf_counter()
-    try:
-        query_vector = encode_query(get_embedder(), text=request.query, photo=request.photo)
-    except PhotoQueryUnsupported as exc:
-        raise InvalidSearch(str(exc)) from None
-    timings["encode"] = (time.perf_counter() - t) * 1000
-
-    t = time.perf_counter()
-    wanted = max(request.page * request.page_size, settings.SEARCH_RERANK_TOP_N)
-    limit = min(settings.SEARCH_MAX_CANDIDATES, wanted)
-    candidates = vector_candidates(index=index, query_vector=query_vector, limit=limit)
-    products = {p.id: p for p in products_with_photos(ids=[c.product_id for c in candidates])}
-    candidates = [c for c in candidates if c.product_id in products]
-    timings["retrieve"] = (time.perf_counter() - t) * 1000
-
-    notices: list[str] = []
-    order = [c.product_id for c in candidates]
-    rerank_scores: dict[int, float] = {}
-    reranker = get_reranker() if request.rerank else None
-    if reranker and order:
-        rerank_query = _rerank_query(reranker, request, notices)
-        if rerank_query is not None:
-            t = time.perf_counter()
-            head = order[: settings.SEARCH_RERANK_TOP_N]
-            rerank_scores = rerank_candidates(
-                reranker=reranker,
-                query=rerank_query,
-                documents=[build_document(products[pid]) for pid in head],
-            )
-            head.sort(key=lambda pid: rerank_scores[pid], reverse=True)
-            order = head + order[len(head) :]
-            timings["rerank"] = (time.perf_counter() - t) * 1000
-
     start = (request.page - 1) * request.page_size
-    retrieval = {c.product_id: c.retrieval_score for c in candidates}
+    page_ids = ranking.order[start : start + request.page_size]
+    products = {p.id: p for p in products_with_photos(ids=page_ids)}
     hits = [
-        _hit(products[pid], retrieval[pid], rerank_scores.get(pid))
-        for pid in order[start : start + request.page_size]
+        _hit(products[pid], ranking.retrieval[pid], ranking.rerank.get(pid))
+        for pid in page_ids
+        if pid in products  # deleted since the list was ranked
     ]
+    timings["retrieve"] += (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     return SearchResponse(
         query=request.query,
         results=hits,
-        count=len(order),
+        count=len(ranking.order),
         page=request.page,
         page_size=request.page_size,
         timings_ms={k: round(v, 2) for k, v in timings.items()},
         model=model_info(),
-        notices=notices,
+        notices=list(ranking.notices),
+        facets=ranking.facets,
+        mode=ranking.mode,
     )
+
+
+@dataclass
+class _Ranking:
+    """A query's whole ranked candidate list: what the results cache holds."""
+
+    order: list[int]
+    retrieval: dict[int, float]
+    rerank: dict[int, float]
+    facets: list[Facet]
+    notices: list[str]
+    mode: str
+
+
+def _ranking_cache_key(request: SearchRequest) -> str:
+    index = active_index()
+    digest = hashlib.sha256()
+    parts = [
+        index.pk if index else None,
+        request.mode,
+        request.query,
+        repr(request.filters),
+        request.rerank and settings.VITRINE_RERANKER,
+        settings.SEARCH_MAX_CANDIDATES,
+    ]
+    digest.update(repr(parts).encode())
+    if request.photo is not None:
+        digest.update(request.photo.tobytes())
+    return "search:ranking:" + digest.hexdigest()
+
+
+def _query_vector(index, request: SearchRequest) -> np.ndarray:
+    """The query's vector; text queries are cached per index (head queries repeat a lot)."""
+    if request.photo is not None:
+        return encode_query(get_embedder(), text=request.query, photo=request.photo)
+    key = f"search:qvec:{index.pk}:" + hashlib.sha256(request.query.encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return np.frombuffer(cached, dtype=np.float32)
+    vector = encode_query(get_embedder(), text=request.query).astype(np.float32)
+    cache.set(key, vector.tobytes(), settings.SEARCH_QUERY_VECTOR_CACHE_S)
+    return vector
+
+
+def _rank(request: SearchRequest, timings: dict[str, float]) -> _Ranking:
+    limit = settings.SEARCH_MAX_CANDIDATES
+    notices: list[str] = []
+    mode = "vector" if not request.query else request.mode
+    legs: dict[str, list[Candidate]] = {}
+
+    if mode in ("hybrid", "vector"):
+        index = active_index()
+        t = time.perf_counter()
+        try:
+            if index is None:
+                raise SearchUnavailable(
+                    "the search index is still empty; products are being indexed"
+                )
+            query_vector = _query_vector(index, request)
+        except PhotoQueryUnsupported as exc:
+            raise InvalidSearch(str(exc)) from None
+        except Exception as exc:
+            # The model or the index cannot answer: keep serving keyword matches, and say so.
+            if mode == "vector":
+                raise (
+                    exc
+                    if isinstance(exc, SearchUnavailable)
+                    else SearchUnavailable(
+                        f"the search model is unavailable ({exc.__class__.__name__})"
+                    )
+                ) from exc
+            if not isinstance(exc, SearchUnavailable):
+                logger.exception("vector leg unavailable; answering with keywords only")
+            notices.append("Search by meaning is unavailable right now: showing keyword matches.")
+            mode = "lexical"
+        else:
+            timings["encode"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            legs["vector"] = vector_candidates(
+                index=index, query_vector=query_vector, limit=limit, filters=request.filters
+            )
+            timings["retrieve"] += (time.perf_counter() - t) * 1000
+    if mode in ("hybrid", "lexical"):
+        t = time.perf_counter()
+        legs["lexical"] = lexical_candidates(
+            query=request.query, limit=limit, filters=request.filters
+        )
+        timings["retrieve"] += (time.perf_counter() - t) * 1000
+
+    if len(legs) > 1:
+        fused = fuse(legs, k=settings.SEARCH_RRF_K, weights=settings.SEARCH_RRF_WEIGHTS)
+    else:
+        fused = next(iter(legs.values()))
+    fused = fused[:limit]
+    order = [c.product_id for c in fused]
+    retrieval = {c.product_id: c.retrieval_score for c in fused}
+
+    rerank_scores: dict[int, float] = {}
+    reranker = get_reranker() if request.rerank and order else None
+    rerank_query = _rerank_query(reranker, request, notices) if reranker else None
+    if rerank_query is not None:
+        t = time.perf_counter()
+        head = order[: settings.SEARCH_RERANK_TOP_N]
+        products = {p.id: p for p in products_with_photos(ids=head)}
+        head = [pid for pid in head if pid in products]
+        rerank_scores = rerank_candidates(
+            reranker=reranker,
+            query=rerank_query,
+            documents=[build_document(products[pid]) for pid in head],
+        )
+        exact = {c.product_id for c in fused if c.exact}
+        # An exact SKU/brand match stays first: the shopper typed its identifier.
+        head.sort(key=lambda pid: (pid not in exact, -rerank_scores[pid]))
+        order = head + order[settings.SEARCH_RERANK_TOP_N :]
+        timings["rerank"] = (time.perf_counter() - t) * 1000
+
+    facets = compute_facets(order, selected=_selected_facets(request.filters))
+    return _Ranking(order, retrieval, rerank_scores, facets, notices, mode)
+
+
+def _selected_facets(filters: SearchFilters) -> dict[str, object]:
+    selected: dict[str, object] = {"category": filters.category, "brand": filters.brands}
+    if filters.price_min is not None or filters.price_max is not None:
+        selected["price"] = (filters.price_min, filters.price_max)
+    return selected
 
 
 def _rerank_query(reranker, request: SearchRequest, notices: list[str]):

@@ -75,6 +75,15 @@ def _media_in_tmp(settings, media_root):
     settings.MEDIA_ROOT = media_root
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (ranked results, query vectors, throttles): the
+    database is rolled back between tests and cached ids would point at other tests' rows."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _wait_for_worker(app, name: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

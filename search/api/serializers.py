@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
+from search.services import MODES
+
 
 class QueryField(serializers.CharField):
     """Shoppers paste odd bytes; NUL and other control characters are stripped by
@@ -29,9 +31,28 @@ class SearchQuerySerializer(serializers.Serializer):
         max_value=settings.SEARCH_MAX_PAGE_SIZE,
     )
     rerank = serializers.BooleanField(required=False, default=True)
+    mode = serializers.ChoiceField(choices=MODES, required=False, default="hybrid")
+    category = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=1000,
+        help_text='a category path such as "home/bath"; includes its subcategories',
+    )  # fmt: skip
+    brand = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list, max_length=50,
+        help_text="repeat for several brands",
+    )  # fmt: skip
+    price_min = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+    price_max = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+    attr = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, default=list, max_length=20,
+        help_text='attribute filters as name:value, e.g. "color:red"; repeat for several',
+    )  # fmt: skip
 
 
-class SearchPostSerializer(serializers.Serializer):
+class SearchPostSerializer(SearchQuerySerializer):
     """A photo search: multipart (`image` file and/or `q`) or JSON (`image_url` or
     `image_base64`, and/or `q`)."""
 
@@ -42,14 +63,6 @@ class SearchPostSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", trim_whitespace=True,
         help_text="the photo's bytes in base64 (a data: URI is accepted)",
     )  # fmt: skip
-    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
-    page_size = serializers.IntegerField(
-        required=False,
-        default=settings.SEARCH_PAGE_SIZE,
-        min_value=1,
-        max_value=settings.SEARCH_MAX_PAGE_SIZE,
-    )
-    rerank = serializers.BooleanField(required=False, default=True)
 
 
 class SearchHitSerializer(serializers.Serializer):
@@ -80,6 +93,19 @@ class ModelInfoSerializer(serializers.Serializer):
     reranker = serializers.CharField(allow_null=True)
 
 
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    selected = serializers.BooleanField()
+
+
+class FacetSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    values = FacetValueSerializer(many=True)
+
+
 class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField()
     query_truncated = serializers.BooleanField()
@@ -91,6 +117,8 @@ class SearchResponseSerializer(serializers.Serializer):
     timings_ms = TimingsSerializer()
     model = ModelInfoSerializer()
     notices = serializers.ListField(child=serializers.CharField())
+    facets = FacetSerializer(many=True)
+    mode = serializers.CharField(help_text="what answered (lexical if the model was unavailable)")
 
 
 class SimilarProductsSerializer(serializers.Serializer):

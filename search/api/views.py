@@ -23,6 +23,7 @@ from search.services import (
     InvalidSearch,
     SearchRequest,
     SearchUnavailable,
+    build_filters,
     normalise_query,
     search_products,
     similar_products,
@@ -39,6 +40,13 @@ ERRORS = {
 
 def _answer(params: dict, query: str, truncated: bool, photo=None) -> Response:
     try:
+        filters = build_filters(
+            category=params["category"],
+            brands=params["brand"],
+            price_min=params["price_min"],
+            price_max=params["price_max"],
+            attributes=params["attr"],
+        )
         result = search_products(
             SearchRequest(
                 query=query,
@@ -46,6 +54,8 @@ def _answer(params: dict, query: str, truncated: bool, photo=None) -> Response:
                 page=params["page"],
                 page_size=params["page_size"],
                 rerank=params["rerank"],
+                mode=params["mode"],
+                filters=filters,
             )
         )
     except InvalidSearch as exc:

@@ -48,9 +48,9 @@ def test_unchanged_products_are_not_embedded_again(indexed_catalog):
     assert report.embedded == 0 and report.unchanged == len(indexed_catalog)
 
 
-def test_search_before_anything_is_indexed_says_so(db):
+def test_vector_search_before_anything_is_indexed_says_so(db):
     with pytest.raises(SearchUnavailable):
-        search_products(SearchRequest(query="towel"))
+        search_products(SearchRequest(query="towel", mode="vector"))
 
 
 @pytest.mark.parametrize(

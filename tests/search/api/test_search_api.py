@@ -56,10 +56,17 @@ def test_page_beyond_the_end_is_empty_not_an_error(indexed_catalog, client):
     assert body["results"] == [] and body["count"] == len(indexed_catalog)
 
 
-def test_search_before_indexing_is_a_503_with_a_reason(db, client):
-    response = client.get("/api/v1/search", {"q": "mug"})
+def test_vector_search_before_indexing_is_a_503_with_a_reason(db, client):
+    response = client.get("/api/v1/search", {"q": "mug", "mode": "vector"})
     assert response.status_code == 503
     assert "index" in response.json()["detail"]
+
+
+def test_hybrid_search_before_indexing_answers_with_keywords_and_says_so(db, client):
+    response = client.get("/api/v1/search", {"q": "mug"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["mode"] == "lexical" and "keyword" in body["notices"][0]
 
 
 def test_openapi_schema_and_docs_are_served(db, client):
