@@ -1,0 +1,117 @@
+"""Hybrid retrieval on a small catalog written for the test, with the real MiniLM:
+what shoppers type (SKUs, typos, brands) and what they mean, filters and facets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from catalog import services as catalog
+from search import indexing
+from search.services import SearchRequest, build_filters, search_products
+
+ROWS = [
+    # sku, name, brand, category, price, color, description
+    ("SNK-100", "Trail running sneakers", "Stride", "Footwear/Sneakers", "89.00", "red",
+     "Grippy outsole for muddy trails."),
+    ("SNK-200", "Canvas low-top sneakers", "Plimsoll", "Footwear/Sneakers", "45.00", "white",
+     "Everyday canvas shoes."),
+    ("BOT-300", "Waterproof hiking boots", "Stride", "Footwear/Boots", "149.00", "brown",
+     "Leather boots with a waterproof membrane."),
+    ("PHN-015", "iPhone 15 Pro case", "Shellwise", "Electronics/Phone Cases", "29.00", "black",
+     "Slim protective case with raised edges."),
+    ("TWL-010", "Plush cotton bath towel", "Dunehome", "Home/Bath/Towels", "19.00", "white",
+     "Thick, absorbent towel for the bathroom."),
+    ("TWL-020", "Quick-dry beach towel", "Dunehome", "Home/Bath/Towels", "24.00", "blue",
+     "Striped towel that dries fast after a swim."),
+    ("SAW-900", "Benchtop bandsaw 9 inch", "Kerfco", "Tools/Saws", "279.00", "grey",
+     "Cuts curves in hardwood."),
+    ("MUG-050", "Stoneware coffee mug", "Dunehome", "Home/Kitchen/Mugs", "12.00", "red",
+     "Holds 350 ml of hot coffee or tea."),
+]  # fmt: skip
+
+
+@pytest.fixture
+def shop(db):
+    ids = []
+    for sku, name, brand, category, price, color, description in ROWS:
+        product, _ = catalog.upsert_product(
+            sku=sku, name=name, brand=brand, category=category, price=price,
+            attributes={"color": color}, description=description,
+        )  # fmt: skip
+        ids.append(product.id)
+    indexing.embed_products(product_ids=ids)
+    return ids
+
+
+def skus(query: str, **kwargs) -> list[str]:
+    return [h.sku for h in search_products(SearchRequest(query=query, **kwargs)).results]
+
+
+def test_exact_sku_comes_first_in_every_mode_that_reads_words(shop):
+    assert skus("BOT-300")[0] == "BOT-300"
+    assert skus("bot-300", mode="lexical")[0] == "BOT-300"
+
+
+def test_typos_and_partial_words_still_find_the_product(shop):
+    assert set(skus("sneakrs", mode="lexical")[:2]) == {"SNK-100", "SNK-200"}
+    assert skus("iphone 1")[0] == "PHN-015"
+
+
+def test_brand_name_ranks_its_products_first(shop):
+    top = skus("dunehome")[:3]
+    assert set(top) == {"TWL-010", "TWL-020", "MUG-050"}
+
+
+def test_meaning_without_shared_words_needs_the_vector_leg(shop):
+    query = "something to wrap around me after showering"
+    assert skus(query, mode="lexical") == []
+    assert skus(query)[0] in {"TWL-010", "TWL-020"}
+
+
+def test_category_filter_includes_subcategories_and_combines_with_the_query(shop):
+    filters = build_filters(category="footwear")
+    found = skus("shoes for the outdoors", filters=filters, page_size=20)
+    assert set(found) == {"SNK-100", "SNK-200", "BOT-300"}
+    assert set(skus("towel", filters=build_filters(category="footwear"))) <= {
+        "SNK-100", "SNK-200", "BOT-300",
+    }  # fmt: skip
+
+
+def test_brand_price_and_attribute_filters(shop):
+    assert set(skus("shoes", filters=build_filters(brands=["stride"]))) == {"SNK-100", "BOT-300"}
+    cheap = skus("footwear", filters=build_filters(price_max=Decimal("50")))
+    assert cheap and all(
+        s in {"SNK-200", "PHN-015", "TWL-010", "TWL-020", "MUG-050"} for s in cheap
+    )
+    assert set(skus("red", filters=build_filters(attributes=["color:Red"]))) == {
+        "SNK-100", "MUG-050",
+    }  # fmt: skip
+
+
+def test_a_selective_filter_still_fills_the_page_from_the_vector_leg(shop):
+    # Only one product is a mug; the nearest neighbours of "boots" are not mugs.
+    found = skus("boots", mode="vector", filters=build_filters(category="home/kitchen"))
+    assert found == ["MUG-050"]
+
+
+def test_facets_count_the_candidates_and_mark_the_selection(shop):
+    response = search_products(
+        SearchRequest(query="towel", mode="lexical", filters=build_filters(brands=["Dunehome"]))
+    )
+    facets = {f.name: f for f in response.facets}
+    brand = {v.value: (v.count, v.selected) for v in facets["brand"].values}
+    assert brand == {"Dunehome": (2, True)}
+    category = {v.value: v.count for v in facets["category"].values}
+    assert category == {"home/bath/towels": 2}
+    prices = {v.label: v.count for v in facets["price"].values}
+    assert prices == {"0–25": 2}
+
+
+def test_page_two_continues_page_one_without_repeats(shop):
+    first = skus("gift", page=1, page_size=3)
+    second = skus("gift", page=2, page_size=3)
+    third = skus("gift", page=3, page_size=3)
+    assert len(first) == 3 and not set(first) & set(second)
+    assert len(set(first + second + third)) == len(first + second + third)
