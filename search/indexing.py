@@ -97,6 +97,14 @@ def refresh_lexical(*, product_ids: Sequence[int]) -> None:
         )
 
 
+def refresh_all_lexical(*, chunk_size: int = 5000) -> int:
+    """Rebuild every product's keyword document; returns how many."""
+    ids = list(Product.objects.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        refresh_lexical(product_ids=ids[start : start + chunk_size])
+    return len(ids)
+
+
 # --- Embedding products ----------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, no_wait: bool, timeout: float, **options) -> None:
+        indexing.refresh_all_lexical()  # cheap SQL, no model: done here, not by the workers
         expected = indexing.expected_hashes()
         stale = indexing.stale_products(indexing.configured_index(), expected)
         model = settings.VITRINE_EMBEDDER
