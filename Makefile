@@ -1,0 +1,73 @@
+# Vitrine: `make run` for the whole shop on this machine, `make test` for the full suite.
+# Everything runs from .venv (Python 3.11); the embedded PostgreSQL and Redis live under var/.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+# The suite gets its own embedded servers, far from the dev shop in var/.
+TEST_VAR_DIR ?= $(CURDIR)/var/test
+PYTEST_ARGS ?=
+
+.PHONY: help setup run stop test lint format clean
+
+help: ## list the targets
+	@echo "Vitrine — multimodal product search"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+	@echo
+	@echo "  env: VITRINE_PORT (8000), VITRINE_HOST, VITRINE_DEMO=0 (no demo catalog),"
+	@echo "       VITRINE_VAR_DIR (./var), PYTEST_ARGS='-k foo' for make test"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# CPU machines get the CPU torch wheel first (pip would otherwise pick a multi-GB CUDA build);
+# with an NVIDIA GPU, pip picks the torch that fits.
+$(STAMP): pyproject.toml | $(PY)
+	@if command -v nvidia-smi >/dev/null 2>&1; then \
+		echo "nvidia-smi found: letting pip pick torch"; \
+	else \
+		$(PIP) install torch==2.13.0; \
+	fi
+	$(PIP) install -e ".[dev]"
+	@touch $@
+
+setup: $(STAMP) ## create .venv and install (only when pyproject.toml changed)
+
+run: setup ## the whole stack on http://127.0.0.1:8000 with a demo catalog; Ctrl-C stops it
+	$(PY) -m config.stack run
+
+stop: ## stop what `make run` started (also cleans up after a killed one)
+	@if [ -x $(PY) ]; then $(PY) -m config.stack stop; else echo "nothing to stop (no $(VENV))"; fi
+
+test: setup ## the whole test suite, on its own embedded servers in var/test
+	@out=$$(VITRINE_VAR_DIR=$(TEST_VAR_DIR) $(PY) -m config.stack stop 2>&1) || \
+		{ echo "$$out" >&2; echo "make test: $(TEST_VAR_DIR) is busy (set TEST_VAR_DIR)" >&2; exit 1; }
+	@rm -rf $(TEST_VAR_DIR)
+	@mkdir -p $(TEST_VAR_DIR)
+	@set +e; \
+	VITRINE_VAR_DIR=$(TEST_VAR_DIR) HF_HUB_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS); \
+	rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
+	exit $$rc
+
+lint: setup ## ruff check + ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup ## ruff format + ruff check --fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean: ## stop everything and delete var/ (the dev shop's data, uploads, logs)
+	@if [ -x $(PY) ]; then \
+		VITRINE_VAR_DIR=$(CURDIR)/var $(PY) -m config.stack stop; \
+		VITRINE_VAR_DIR=$(TEST_VAR_DIR) $(PY) -m config.stack stop; \
+	fi
+	rm -rf var

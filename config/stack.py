@@ -1,0 +1,622 @@
+"""`make run` / `make stop`: the whole Vitrine stack on this machine, supervised in the foreground.
+
+    python -m config.stack run    # embedded Postgres + Redis, migrate, a Celery worker, the web
+                                  # server and the demo catalog; Ctrl-C stops all of it
+    python -m config.stack stop   # stops the stack of this var dir, or cleans up after one that
+                                  # was killed (kill -9, a closed laptop, a crash)
+
+The runner never imports Django settings: it starts the embedded servers through
+`config.embedded` and hands `DATABASE_URL` / `REDIS_URL` to every child, so no child ever starts
+or stops a server of its own. Children run in their own process groups, so a Ctrl-C reaches the
+runner only and the runner shuts them down in order: web and worker first, then Redis, then
+Postgres. `var/run/stack.json` says what runs; `var/log/{web,worker}.log` keep their output,
+which is also streamed to the terminal with a `[web] ` / `[worker] ` prefix.
+
+Environment: `VITRINE_VAR_DIR` (default ./var), `VITRINE_HOST` (127.0.0.1), `VITRINE_PORT`
+(8000), `VITRINE_DEMO` (on; `0` skips the demo catalog), `VITRINE_DEMO_LIMIT` (products the
+demo loads; unset = the command's default).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+from typing import IO
+
+import psutil
+
+from config import embedded
+
+BASE_DIR = embedded.BASE_DIR
+MANAGE = str(BASE_DIR / "manage.py")
+STOP_GRACE_S = 10.0
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver, harmless
+_print_lock = threading.Lock()
+
+
+def say(message: str) -> None:
+    """One line from the runner itself; never let a closed terminal break a shutdown."""
+    with _print_lock:
+        try:
+            sys.stdout.write(f"[stack] {message}\n")
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _root() -> Path:
+    """The var dir, without creating it (`stop` on a fresh checkout must not make one)."""
+    return Path(os.environ.get("VITRINE_VAR_DIR", BASE_DIR / "var")).resolve()
+
+
+def _state_path(root: Path) -> Path:
+    return root / "run" / "stack.json"
+
+
+def _read_state(root: Path) -> dict | None:
+    try:
+        return json.loads(_state_path(root).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_state(root: Path, state: dict) -> None:
+    path = _state_path(root)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _same_process(pid: int | None, create_time: float | None) -> psutil.Process | None:
+    """The process `pid` if it is still the one we recorded (pids get reused)."""
+    if not pid:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        if create_time is not None and abs(proc.create_time() - create_time) > 1.0:
+            return None
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return proc
+    except psutil.Error:
+        return None
+
+
+def _create_time(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _processes_of_stack(stack_id: str) -> list[psutil.Process]:
+    """Every live process a runner started (children inherit VITRINE_STACK_ID), grandchildren
+    such as Celery's pool processes included, even after the runner itself was killed."""
+    found = []
+    me = os.getpid()
+    for proc in psutil.process_iter():
+        if proc.pid == me:
+            continue
+        try:
+            if proc.environ().get("VITRINE_STACK_ID") == stack_id:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _terminate(procs: list[psutil.Process], grace: float = STOP_GRACE_S) -> list[str]:
+    """SIGTERM, wait up to `grace` seconds, then SIGKILL what is left; returns what was killed."""
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    killed = []
+    for proc in alive:
+        try:
+            killed.append(f"{proc.pid} ({' '.join(proc.cmdline())[:80]})")
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+    return killed
+
+
+def _pg_holders(root: Path) -> list[psutil.Process]:
+    """Live processes that attached to the embedded Postgres through pgserver."""
+    try:
+        pids = json.loads((root / "pg" / ".handle_pids.json").read_text() or "[]")
+    except (OSError, ValueError):
+        return []
+    holders = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                holders.append(proc)
+        except psutil.Error:
+            pass
+    return holders
+
+
+def _redis_running(root: Path) -> bool:
+    try:
+        return psutil.pid_exists(int((root / "redis" / "redis.pid").read_text().strip()))
+    except (OSError, ValueError):
+        return False
+
+
+def _stop_servers(root: Path) -> list[str]:
+    done = []
+    if _redis_running(root):
+        embedded.stop_redis(root)
+        done.append("Redis")
+    if (root / "pg").is_dir() and embedded.postgres_running(root):
+        embedded.stop_postgres(root)
+        done.append("PostgreSQL")
+    return done
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    """Same reading as settings.env_bool, so `VITRINE_DEMO=false` means the same everywhere."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# --- run ----------------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    """A signal asked the runner to stop (exit 0)."""
+
+
+class _Died(Exception):
+    """The worker or the web server exited on its own (exit 1)."""
+
+
+class Stack:
+    def __init__(self, root: Path, host: str, port: int) -> None:
+        self.root = root
+        self.host = host
+        self.port = port
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        self.url = f"http://{shown}:{port}"
+        self.stack_id = f"{os.getpid()}-{time.time():.0f}"
+        self.services: dict[str, subprocess.Popen] = {}  # worker, web: must stay up
+        self.steps: dict[str, subprocess.Popen] = {}  # migrate, load_demo, reindex
+        self.threads: list[threading.Thread] = []
+        self.signal_name: str | None = None
+        self.env: dict[str, str] = {}
+        self.log_dir = root / "log"
+
+    # -- signals and state --
+
+    def on_signal(self, signum: int, _frame) -> None:
+        if self.signal_name is None:
+            self.signal_name = signal.Signals(signum).name
+        else:
+            say("already stopping; please wait")
+
+    def check(self) -> None:
+        """Called at every poll: a pending signal or a dead service ends the run."""
+        if self.signal_name:
+            raise _Stop(self.signal_name)
+        for name, proc in self.services.items():
+            code = proc.poll()
+            if code is not None:
+                raise _Died(f"the {name} exited unexpectedly (exit code {code})")
+
+    def save_state(self) -> None:
+        def entry(proc: subprocess.Popen) -> dict:
+            return {"pid": proc.pid, "create_time": _create_time(proc.pid)}
+
+        _write_state(
+            self.root,
+            {
+                "runner": os.getpid(),
+                "runner_create_time": _create_time(os.getpid()),
+                "stack_id": self.stack_id,
+                "var_dir": str(self.root),
+                "url": self.url,
+                **{name: proc.pid for name, proc in self.services.items()},
+                "children": {
+                    name: entry(proc) for name, proc in {**self.services, **self.steps}.items()
+                },
+            },
+        )
+
+    # -- children --
+
+    def _spawn(self, name: str, args: list[str], *, stream: bool) -> subprocess.Popen:
+        """Start a child in its own process group. `stream`: prefix its output and keep it in
+        var/log/<name>.log; otherwise it shares the terminal (so progress bars work)."""
+        kwargs: dict = {"cwd": BASE_DIR, "env": self.env, "stdin": subprocess.DEVNULL}
+        if stream:
+            kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, process_group=0, **kwargs)
+        if stream:
+            thread = threading.Thread(
+                target=_pump, args=(name, proc.stdout, self.log_dir / f"{name}.log"), daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+        return proc
+
+    def step(self, name: str, args: list[str]) -> int:
+        """A one-shot command that the runner waits for, supervising the services meanwhile."""
+        say(f"{name}: {' '.join(args[1:])}")
+        proc = self._spawn(name, [sys.executable, *args], stream=False)
+        self.steps[name] = proc
+        self.save_state()
+        try:
+            while proc.poll() is None:
+                self.check()
+                time.sleep(0.2)
+        finally:
+            if proc.poll() is not None:
+                del self.steps[name]
+        self.save_state()
+        return proc.returncode
+
+    def wait_for_web(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        host = "::1" if host == "::" else host
+        while True:
+            self.check()
+            try:
+                with socket.create_connection((host, self.port), timeout=0.5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise _Died(
+                        f"the web server did not listen on {self.url} within {timeout:.0f} s"
+                    ) from None
+                time.sleep(0.2)
+
+    def health(self, timeout: float = 30) -> tuple[int, dict]:
+        """Poll /healthz until healthy, or until only the search index is missing (which no
+        amount of waiting fixes on an empty catalog), or `timeout`; return the last answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check()
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=10) as resp:
+                    code, body = resp.status, json.loads(resp.read())
+            except urllib.error.HTTPError as exc:
+                code = exc.code
+                try:
+                    body = json.loads(exc.read())
+                except ValueError:
+                    body = {}
+            except (OSError, ValueError) as exc:
+                code, body = 0, {"error": str(exc)}
+            failing = [k for k, v in body.items() if isinstance(v, dict) and not v.get("ok", True)]
+            if code == 200 or (code == 503 and failing == ["model"]):
+                return code, body
+            if time.monotonic() > deadline:
+                return code, body
+            time.sleep(0.5)
+
+    # -- the run --
+
+    def start(self) -> int:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        (self.root / "run").mkdir(parents=True, exist_ok=True)
+        self.save_state()  # `stop` can find the runner from the first second on
+
+        t0 = time.monotonic()
+        say(f"var dir {self.root}")
+        database_url = embedded.ensure_postgres(self.root)
+        say(f"PostgreSQL up ({time.monotonic() - t0:.1f} s)")
+        self.check()
+        redis_url = embedded.ensure_redis(self.root, stop_at_exit=False)
+        say(f"Redis up ({redis_url})")
+        self.check()
+
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "VITRINE_VAR_DIR": str(self.root),
+            "VITRINE_STACK_ID": self.stack_id,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.env.setdefault("HF_HUB_OFFLINE", "1")
+        self.env.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+        if self.step("migrate", [MANAGE, "migrate", "--noinput"]) != 0:
+            raise _Died("migrate failed (see above)")
+
+        py = sys.executable
+        worker = [py, "-m", "celery", "-A", "config", "worker", "-Q", "embed,default"]
+        worker += ["-c", "1", "--loglevel", "INFO", "-n", "vitrine@%h"]
+        self.services["worker"] = self._spawn("worker", worker, stream=True)
+        web = [py, MANAGE, "runserver", f"{self.host}:{self.port}", "--noreload"]
+        self.services["web"] = self._spawn("web", web, stream=True)
+        self.save_state()
+        self.wait_for_web()
+        say(f"web server listening ({time.monotonic() - t0:.1f} s since start)")
+
+        problems = []
+        if _env_flag("VITRINE_DEMO", True):
+            load = [MANAGE, "load_demo", "--if-empty"]
+            limit = os.environ.get("VITRINE_DEMO_LIMIT", "").strip()
+            if limit:
+                load += ["--limit", limit]
+            if self.step("load_demo", load) != 0:
+                problems.append("loading the demo catalog failed (see above)")
+            elif self.step("reindex", [MANAGE, "reindex"]) != 0:
+                problems.append("indexing the catalog failed (see above)")
+        else:
+            say("VITRINE_DEMO=0: no demo catalog")
+
+        code, report = self.health()
+        self.banner(code, report, problems, time.monotonic() - t0)
+        for problem in problems:
+            say(f"ERROR: {problem}; the shop runs without it")
+
+        while True:
+            self.check()
+            time.sleep(0.2)
+
+    def banner(self, code: int, report: dict, problems: list[str], took: float) -> None:
+        lines = [f"Vitrine is up at {self.url} — Ctrl-C to stop  (ready in {took:.0f} s)"]
+        if code == 200:
+            model = report.get("model", {})
+            index = report.get("index", {})
+            lines.append(
+                f"healthy: model {model.get('embedder')}, {index.get('indexed', '?')} products "
+                "indexed"
+            )
+        else:
+            lines.append(f"/healthz says {code or 'nothing'}: not healthy yet")
+            for part, value in report.items():
+                if isinstance(value, dict) and not value.get("ok", True):
+                    lines.append(f"  {part}: {value.get('error', 'not ok')}")
+        for problem in problems:
+            lines.append(f"ERROR: {problem}")
+        lines.append(f"logs: {self.log_dir}/{{web,worker}}.log; stop from elsewhere: make stop")
+        width = max(len(line) for line in lines) + 4
+        with _print_lock:
+            try:
+                print("=" * width)
+                for line in lines:
+                    print(f"  {line}")
+                print("=" * width, flush=True)
+            except (OSError, ValueError):
+                pass
+
+    def shutdown(self) -> None:
+        """Children first (SIGTERM, then SIGKILL to the whole process group after the grace),
+        then Redis, then Postgres, then the state file."""
+        children = [*self.steps.values(), *self.services.values()]
+        groups = [p.pid for p in children]
+        # SIGTERM to each group leader only: Celery's main process then stops its pool in
+        # order (a SIGTERM straight to the pool child makes it fork a replacement first).
+        for proc in children:
+            if proc.poll() is None:
+                proc.terminate()
+            else:  # the leader is gone; whatever it left in its group gets the signal itself
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        deadline = time.monotonic() + STOP_GRACE_S
+        while time.monotonic() < deadline and _groups_alive(groups):
+            for proc in children:
+                proc.poll()  # reap
+            time.sleep(0.1)
+        for pgid in _groups_alive(groups):
+            say(f"process group {pgid} ignored SIGTERM for {STOP_GRACE_S:.0f} s; killing it")
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for proc in children:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        # Anything that left its group (a daemonising child, say) is still marked by our id.
+        _terminate(_processes_of_stack(self.stack_id), grace=3)
+        for thread in self.threads:
+            thread.join(timeout=2)
+        try:
+            embedded.stop_redis(self.root)
+        except Exception as exc:  # keep going: Postgres must still be stopped
+            say(f"could not stop Redis: {exc}")
+        try:
+            embedded.stop_postgres(self.root)
+        except Exception as exc:
+            say(f"could not stop PostgreSQL: {exc}")
+        _state_path(self.root).unlink(missing_ok=True)
+
+
+def _groups_alive(pgids: list[int]) -> list[int]:
+    alive = []
+    for pgid in pgids:
+        try:
+            os.killpg(pgid, 0)
+            alive.append(pgid)
+        except (ProcessLookupError, PermissionError):
+            pass
+    # A group whose only members are zombies awaiting our wait() counts as gone.
+    if alive:
+        members: dict[int, list[str]] = {}
+        for proc in psutil.process_iter(["status"]):
+            try:
+                pgid = os.getpgid(proc.pid)
+            except OSError:
+                continue
+            if pgid in alive:
+                members.setdefault(pgid, []).append(proc.info["status"])
+        alive = [g for g in alive if any(s != psutil.STATUS_ZOMBIE for s in members.get(g, []))]
+    return alive
+
+
+def _pump(name: str, stream: IO[bytes], log_path: Path) -> None:
+    with open(log_path, "ab") as log:
+        log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start ---\n".encode())
+        for raw in iter(stream.readline, b""):
+            log.write(raw)
+            log.flush()
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            with _print_lock:
+                try:
+                    sys.stdout.write(f"[{name}] {line}\n")
+                    sys.stdout.flush()
+                except (OSError, ValueError):
+                    pass
+
+
+def run() -> int:
+    root = embedded.var_dir()
+    (root / "run").mkdir(parents=True, exist_ok=True)
+    lock_file = open(root / "run" / "stack.lock", "a")  # held (locked) for the whole run
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        state = _read_state(root) or {}
+        where = f" at {state['url']}" if state.get("url") else ""
+        say(
+            f"Vitrine is already running{where} (runner pid {state.get('runner', '?')}, "
+            f"var dir {root}). Stop it with `make stop` first."
+        )
+        return 1
+
+    stale = _read_state(root)
+    if stale:
+        say("found the state of a stack that did not stop cleanly; cleaning up first")
+        _cleanup(root, stale)
+
+    host = os.environ.get("VITRINE_HOST", "127.0.0.1")
+    port = int(os.environ.get("VITRINE_PORT", "8000"))
+    if not _port_free(host, port):
+        say(f"port {port} on {host} is in use; stop whatever holds it or set VITRINE_PORT")
+        return 1
+
+    stack = Stack(root, host, port)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stack.on_signal)
+    code = 0
+    try:
+        stack.start()
+    except _Stop as exc:
+        say(f"{exc}: stopping")
+    except _Died as exc:
+        say(f"ERROR: {exc}; stopping everything")
+        code = 1
+    except Exception as exc:
+        say(f"ERROR: {exc.__class__.__name__}: {exc}; stopping everything")
+        code = 1
+    finally:
+        stack.shutdown()
+        say("stopped" + (" (with errors, see above)" if code else ""))
+    return code
+
+
+# --- stop ---------------------------------------------------------------------------------
+
+
+def _cleanup(root: Path, state: dict) -> list[str]:
+    """Remove what a dead runner left: its children (found by stack id), Redis, Postgres."""
+    done = []
+    leftovers = _processes_of_stack(state.get("stack_id", "")) if state.get("stack_id") else []
+    for name, child in (state.get("children") or {}).items():
+        proc = _same_process(child.get("pid"), child.get("create_time"))
+        if proc and proc not in leftovers:
+            leftovers.append(proc)
+            say(f"left-over {name} (pid {proc.pid})")
+    if leftovers:
+        killed = _terminate(leftovers)
+        done.append(f"ended {len(leftovers)} left-over process(es)")
+        if killed:
+            done.append(f"killed {', '.join(killed)}")
+    done += [f"stopped {name}" for name in _stop_servers(root)]
+    _state_path(root).unlink(missing_ok=True)
+    for line in done:
+        say(line)
+    return done
+
+
+def stop() -> int:
+    """Idempotent. Exit 0 when nothing of this var dir runs any more; 1 when no stack runs but
+    its embedded servers are held by another live process (a test run, a shell)."""
+    root = _root()
+    if not root.is_dir():
+        say(f"nothing to stop: {root} does not exist")
+        return 0
+    state = _read_state(root)
+    if state:
+        runner = _same_process(state.get("runner"), state.get("runner_create_time"))
+        if runner:
+            say(f"stopping the Vitrine stack at {state.get('url')} (runner pid {runner.pid})")
+            runner.terminate()
+            try:
+                runner.wait(STOP_GRACE_S + 30)
+                say("stopped")
+            except psutil.TimeoutExpired:
+                say("the runner did not stop within 40 s; killing it and cleaning up")
+                runner.kill()
+                runner.wait(5)
+            state = _read_state(root)  # gone when the runner cleaned up after itself
+        else:
+            say(f"the runner (pid {state.get('runner')}) is gone; cleaning up after it")
+        if state:
+            _cleanup(root, state)
+        return 0
+
+    # No stack: stop servers only if nothing alive uses them (a test run, a shell).
+    holders = _pg_holders(root)
+    if holders and (embedded.postgres_running(root) if (root / "pg").is_dir() else False):
+        users = ", ".join(f"{p.pid} ({' '.join(p.cmdline())[:60]})" for p in holders)
+        say(f"no stack is running in {root}; its servers are in use by {users}: left alone")
+        return 1
+    done = _stop_servers(root)
+    if done:
+        say(f"no stack was running in {root}; stopped left-over {' and '.join(done)}")
+    else:
+        say(f"nothing to stop: no Vitrine stack is running in {root}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["run"]:
+        return run()
+    if args == ["stop"]:
+        return stop()
+    print(__doc__)
+    print("usage: python -m config.stack run|stop", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
