@@ -1135,6 +1135,9 @@ def demo_products() -> list[dict[str, Any]]:
     return [products[i] for i in range(PER_CATEGORY) for products in per_category]
 
 
+_BATCH = 64
+
+
 def load_demo_catalog(*, limit: int | None = None, progress: bool = False) -> int:
     """Write the demo products (the first `limit` of them) through the catalog services and
     return how many were written. Idempotent by SKU: unchanged products are not saved
@@ -1144,20 +1147,26 @@ def load_demo_catalog(*, limit: int | None = None, progress: bool = False) -> in
         products = products[: max(limit, 0)]
     written = 0
     # disable=None lets tqdm hide itself when stderr is not a terminal (logs, CI).
-    bar = tqdm(products, desc="demo catalog", unit="product", disable=None if progress else True)
-    for item in bar:
-        # One transaction per product: an interrupted load leaves whole products behind,
-        # never a product without its photo.
+    bar = tqdm(
+        total=len(products), desc="demo catalog", unit="product", disable=None if progress else True
+    )
+    # Batches of products per transaction: the search index is told once per batch (its
+    # embedding tasks come batched), and an interrupted load leaves whole products behind,
+    # never a product without its photo.
+    for start in range(0, len(products), _BATCH):
         with transaction.atomic():
-            product, _created = upsert_product(**{key: item[key] for key in _PRODUCT_KEYS})
-            if not product.images.exists():
-                attach_image(
-                    product=product,
-                    content=render_illustration(item),
-                    filename=f"{item['sku']}.png",
-                    alt=item["name"],
-                )
-        written += 1
+            for item in products[start : start + _BATCH]:
+                product, _created = upsert_product(**{key: item[key] for key in _PRODUCT_KEYS})
+                if not product.images.exists():
+                    attach_image(
+                        product=product,
+                        content=render_illustration(item),
+                        filename=f"{item['sku']}.png",
+                        alt=item["name"],
+                    )
+                written += 1
+                bar.update(1)
+    bar.close()
     return written
 
 

@@ -134,7 +134,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"search.tasks.embed_products": {"queue": "embed"}}
+CELERY_TASK_ROUTES = {
+    "search.tasks.embed_products": {"queue": "embed"},
+    # Bulk imports and photo downloads: CPU and network, never on the GPU workers.
+    "catalog.tasks.run_import": {"queue": "imports"},
+    "catalog.tasks.fetch_product_photos": {"queue": "imports"},
+}
 # Longer than the slowest embedding batch, or Redis re-delivers a task that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("VITRINE_VISIBILITY_TIMEOUT_S", 3600),
@@ -163,6 +168,23 @@ VITRINE_FETCH_ALLOWED_NETWORKS = [
     n.strip() for n in env("VITRINE_FETCH_ALLOWED_NETWORKS").split(",") if n.strip()
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VITRINE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Bulk imports (admin, API, `import_catalog`). Files are streamed, never held in memory.
+VITRINE_IMPORT_MAX_BYTES = env_int("VITRINE_IMPORT_MAX_BYTES", 200 * 1024 * 1024)  # CSV/JSONL
+VITRINE_IMPORT_MAX_ROWS = env_int("VITRINE_IMPORT_MAX_ROWS", 100_000)
+VITRINE_IMPORT_MAX_LINE_BYTES = env_int("VITRINE_IMPORT_MAX_LINE_BYTES", 1024 * 1024)
+VITRINE_IMPORT_MAX_PHOTOS_PER_PRODUCT = env_int("VITRINE_IMPORT_MAX_PHOTOS_PER_PRODUCT", 10)
+# The photos zip: its upload size, the sum of its declared uncompressed sizes (zip bombs) and
+# its number of entries.
+VITRINE_IMPORT_MAX_ZIP_BYTES = env_int("VITRINE_IMPORT_MAX_ZIP_BYTES", 2 * 1024**3)
+VITRINE_IMPORT_MAX_UNZIPPED_BYTES = env_int("VITRINE_IMPORT_MAX_UNZIPPED_BYTES", 8 * 1024**3)
+VITRINE_IMPORT_MAX_ZIP_ENTRIES = env_int("VITRINE_IMPORT_MAX_ZIP_ENTRIES", 200_000)
+VITRINE_IMPORT_BATCH_SIZE = env_int("VITRINE_IMPORT_BATCH_SIZE", 256)  # rows per commit
+VITRINE_IMPORT_FETCH_CONCURRENCY = env_int("VITRINE_IMPORT_FETCH_CONCURRENCY", 8)  # image URLs
+# A running import whose heartbeat is older than this is taken over by the next import worker
+# that starts (its worker died); the batch in flight is redone, committed batches are not.
+VITRINE_IMPORT_STALL_S = env_float("VITRINE_IMPORT_STALL_S", 600.0)
+# Pause between batches, to go easy on a database that also serves the shop (0 = none).
+VITRINE_IMPORT_BATCH_PAUSE_S = env_float("VITRINE_IMPORT_BATCH_PAUSE_S", 0.0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -254,6 +276,8 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
+        # Django's own console handler would print every request warning a second time.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }
 

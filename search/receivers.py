@@ -37,9 +37,25 @@ def enqueue_embedding(product_ids: Iterable[int]) -> None:
             return
 
 
+def _flush_pending() -> None:
+    connection = transaction.get_connection()
+    enqueue_embedding(connection.__dict__.pop("_vitrine_pending_embeds", set()))
+
+
 def schedule_embedding(product_ids: Iterable[int]) -> None:
-    ids = list(product_ids)
-    transaction.on_commit(lambda: enqueue_embedding(ids))
+    """Enqueue embedding once the surrounding transaction commits, coalescing every product
+    saved in that transaction into the same batched tasks (a 300-product load makes a few
+    tasks of VITRINE_EMBED_TASK_SIZE, not one per save). Outside a transaction: at once."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        enqueue_embedding(product_ids)
+        return
+    pending: set[int] = connection.__dict__.setdefault("_vitrine_pending_embeds", set())
+    # A rolled-back (savepoint) block drops its on_commit callbacks; start a new batch then.
+    if not any(entry[1] is _flush_pending for entry in connection.run_on_commit):
+        pending.clear()
+        transaction.on_commit(_flush_pending)
+    pending.update(product_ids)
 
 
 @receiver(products_changed)
