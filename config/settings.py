@@ -136,6 +136,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "search.tasks.embed_products": {"queue": "embed"},
+    "search.tasks.prepare_index": {"queue": "embed"},
     # Bulk imports and photo downloads: CPU and network, never on the GPU workers.
     "catalog.tasks.run_import": {"queue": "imports"},
     "catalog.tasks.fetch_product_photos": {"queue": "imports"},
@@ -185,6 +186,7 @@ VITRINE_IMPORT_FETCH_CONCURRENCY = env_int("VITRINE_IMPORT_FETCH_CONCURRENCY", 8
 VITRINE_IMPORT_STALL_S = env_float("VITRINE_IMPORT_STALL_S", 600.0)
 # Pause between batches, to go easy on a database that also serves the shop (0 = none).
 VITRINE_IMPORT_BATCH_PAUSE_S = env_float("VITRINE_IMPORT_BATCH_PAUSE_S", 0.0)
+VITRINE_IMPORT_REPORT_ROWS = env_int("VITRINE_IMPORT_REPORT_ROWS", 500)  # shown in the admin
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -223,6 +225,7 @@ VITRINE_TRUNCATE_DIM = env_int("VITRINE_TRUNCATE_DIM", 0) or None
 VITRINE_TRUST_REMOTE_CODE = env_bool("VITRINE_TRUST_REMOTE_CODE", False)
 VITRINE_MIN_PIXELS = env_int("VITRINE_MIN_PIXELS", 0) or None
 VITRINE_MAX_PIXELS = env_int("VITRINE_MAX_PIXELS", 0) or None
+VITRINE_MAX_LOADED_EMBEDDERS = env_int("VITRINE_MAX_LOADED_EMBEDDERS", 2)
 VITRINE_WORKER_PRELOAD_MODELS = env_bool("VITRINE_WORKER_PRELOAD_MODELS", True)
 VITRINE_EMBED_BATCH_SIZE = env_int("VITRINE_EMBED_BATCH_SIZE", 32)
 VITRINE_EMBED_TASK_SIZE = env_int("VITRINE_EMBED_TASK_SIZE", 64)  # products per Celery task

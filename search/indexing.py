@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from catalog.models import Product
 from catalog.selectors import products_with_photos
 from search.documents import ProductDocument, build_document
 from search.encoding import EncodedBatch, encode_documents
-from search.inference import Embedder, get_embedder
+from search.inference import Embedder, embedder_for_index, get_embedder
 from search.models import ProductEmbedding, SearchIndex
 
 logger = logging.getLogger(__name__)
@@ -28,12 +28,19 @@ def active_index() -> SearchIndex | None:
     return SearchIndex.objects.filter(active=True).first()
 
 
-def configured_index() -> SearchIndex | None:
-    """The index of the configured embedder, if a worker has created it yet (no model load)."""
-    return (
-        SearchIndex.objects.filter(
-            embedder=settings.VITRINE_EMBEDDER, revision=settings.VITRINE_EMBEDDER_REVISION or ""
+def maintained_indexes() -> list[SearchIndex]:
+    """The indexes that product changes must reach: the active one and any being built."""
+    return list(
+        SearchIndex.objects.filter(Q(active=True) | Q(state=SearchIndex.State.BUILDING)).order_by(
+            "pk"
         )
+    )
+
+
+def index_for_model(model_id: str, revision: str | None) -> SearchIndex | None:
+    """The newest index made by this model, if a worker has created it (no model load)."""
+    return (
+        SearchIndex.objects.filter(embedder=model_id, revision=revision or "")
         .order_by("-created_at")
         .first()
     )
@@ -51,8 +58,10 @@ def create_ann_index(index: SearchIndex) -> None:
 
 @transaction.atomic
 def ensure_index_for(embedder: Embedder) -> SearchIndex:
-    """The index for this model, created (with its ANN index) on first use. The very first
-    index of a shop becomes active at once; later ones wait for an explicit activation."""
+    """The index for this model, created (with its ANN index) on first use, in state
+    "building". The very first index of a shop becomes active at once; any later one is
+    built beside the active one and waits for `activate_index`. A retired index asked for
+    again goes back to building, so product changes reach it while it catches up."""
     index, created = SearchIndex.objects.get_or_create(
         embedder=embedder.model_id,
         revision=embedder.revision or "",
@@ -65,7 +74,42 @@ def ensure_index_for(embedder: Embedder) -> SearchIndex:
         index.active = True
         index.state = SearchIndex.State.READY
         index.save(update_fields=["active", "state"])
+    elif index.state == SearchIndex.State.RETIRED:
+        index.state = SearchIndex.State.BUILDING
+        index.save(update_fields=["state"])
     return index
+
+
+def prepare_index(*, model_id: str, revision: str | None) -> SearchIndex:
+    """Load a model and make (or reopen) its index for a build beside the active one."""
+    return ensure_index_for(get_embedder(model_id, revision))
+
+
+@transaction.atomic
+def activate_index(index: SearchIndex) -> SearchIndex | None:
+    """Make this index the one that answers searches, in one atomic flip. The previous
+    active index is retired (kept for rollback, no longer maintained). Returns it."""
+    current = SearchIndex.objects.select_for_update().filter(active=True).first()
+    if current and current.pk == index.pk:
+        return None
+    if current:
+        current.active = False
+        current.state = SearchIndex.State.RETIRED
+        current.save(update_fields=["active", "state"])
+    index.active = True
+    index.state = SearchIndex.State.READY
+    index.save(update_fields=["active", "state"])
+    return current
+
+
+def prune_index(index: SearchIndex) -> None:
+    """Delete a retired index and its vectors (its partial HNSW index goes with them)."""
+    if index.active or index.state != SearchIndex.State.RETIRED:
+        raise ValueError("only a retired index can be pruned")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {index.ann_index_name}")
+        index.delete()
 
 
 # --- Lexical documents -----------------------------------------------------------------------
@@ -126,20 +170,31 @@ def stored_hashes(index: SearchIndex | None, product_ids: Iterable[int]) -> dict
     )
 
 
-def embed_products(*, product_ids: Sequence[int]) -> EmbedReport:
-    """Embed these products into the configured model's index, skipping those whose stored
-    document hash is current. Safe to run twice (upsert by index+product). The keyword
-    documents are refreshed first, so keyword search works even if the model cannot load."""
+def embed_products(*, product_ids: Sequence[int], index_id: int | None = None) -> EmbedReport:
+    """Embed these products into one index (`index_id`) or every maintained index (the
+    active one and any being built; a fresh shop's first index is made for the configured
+    model), skipping products whose stored document hash is current. Safe to run twice
+    (upsert by index+product). Keyword documents are refreshed first, so keyword search
+    works even when a model cannot load."""
     refresh_lexical(product_ids=product_ids)
-    embedder = get_embedder()
-    index = ensure_index_for(embedder)
+    if index_id is not None:
+        indexes = list(SearchIndex.objects.filter(pk=index_id))  # pruned meanwhile: nothing
+    else:
+        indexes = maintained_indexes() or [ensure_index_for(get_embedder())]
     documents = [build_document(p) for p in products_with_photos(ids=product_ids)]
     report = EmbedReport(missing=len(set(product_ids)) - len(documents))
+    for index in indexes:
+        _embed_into(index, documents, report)
+    return report
+
+
+def _embed_into(index: SearchIndex, documents: list[ProductDocument], report: EmbedReport) -> None:
+    embedder = embedder_for_index(index)
     current = stored_hashes(index, [d.product_id for d in documents])
     stale = [d for d in documents if current.get(d.product_id) != d.document_hash]
-    report.unchanged = len(documents) - len(stale)
+    report.unchanged += len(documents) - len(stale)
     if not stale:
-        return report
+        return
 
     batch = _encode_tolerantly(embedder, stale)
     rows = [
@@ -163,9 +218,8 @@ def embed_products(*, product_ids: Sequence[int]) -> EmbedReport:
         unique_fields=["index", "product"],
         update_fields=["embedding", "document_hash", "index_error", "embedded_at"],
     )
-    report.embedded = sum(1 for r in rows if r.embedding is not None)
-    report.flagged = sum(1 for r in rows if r.index_error)
-    return report
+    report.embedded += sum(1 for r in rows if r.embedding is not None)
+    report.flagged += sum(1 for r in rows if r.index_error)
 
 
 def _encode_tolerantly(embedder: Embedder, documents: Sequence[ProductDocument]) -> EncodedBatch:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -99,15 +100,15 @@ class Reranker:
 
 
 _lock = threading.Lock()
-_embedder: Embedder | None = None
+# Loaded embedders by (model id, revision): normally one; two while a new index builds beside
+# the active one. Least recently used first; the oldest is dropped beyond the limit.
+_embedders: OrderedDict[tuple[str, str | None], Embedder] = OrderedDict()
 _reranker: Reranker | None = None
 
 
-def load_embedder() -> Embedder:
+def load_embedder(model_id: str, revision: str | None) -> Embedder:
     from sentence_transformers import SentenceTransformer
 
-    model_id = settings.VITRINE_EMBEDDER
-    revision = settings.VITRINE_EMBEDDER_REVISION
     kwargs = _load_kwargs(revision=revision)
     if settings.VITRINE_TRUNCATE_DIM:
         kwargs["truncate_dim"] = settings.VITRINE_TRUNCATE_DIM
@@ -130,14 +131,26 @@ def load_reranker() -> Reranker | None:
     return Reranker(model_id=model_id, model=model)
 
 
-def get_embedder() -> Embedder:
-    """The process-wide embedder, loaded on first use."""
-    global _embedder
-    if _embedder is None or _embedder.model_id != settings.VITRINE_EMBEDDER:
-        with _lock:
-            if _embedder is None or _embedder.model_id != settings.VITRINE_EMBEDDER:
-                _embedder = load_embedder()
-    return _embedder
+def get_embedder(model_id: str | None = None, revision: str | None = None) -> Embedder:
+    """A process-wide embedder, loaded on first use: the configured one (VITRINE_EMBEDDER)
+    by default, or the model of a given SearchIndex (see `embedder_for_index`)."""
+    if model_id is None:
+        model_id, revision = settings.VITRINE_EMBEDDER, settings.VITRINE_EMBEDDER_REVISION
+    key = (model_id, revision or None)
+    with _lock:
+        embedder = _embedders.get(key)
+        if embedder is None:
+            embedder = load_embedder(*key)
+            _embedders[key] = embedder
+            while len(_embedders) > settings.VITRINE_MAX_LOADED_EMBEDDERS:
+                _embedders.popitem(last=False)
+        _embedders.move_to_end(key)
+        return embedder
+
+
+def embedder_for_index(index) -> Embedder:
+    """The model that made this SearchIndex's vectors (queries must use the same one)."""
+    return get_embedder(index.embedder, index.revision or None)
 
 
 def get_reranker() -> Reranker | None:
@@ -150,11 +163,3 @@ def get_reranker() -> Reranker | None:
             if _reranker is None or _reranker.model_id != settings.VITRINE_RERANKER:
                 _reranker = load_reranker()
     return _reranker
-
-
-def reset_models() -> None:
-    """Forget loaded models (tests that switch settings use this)."""
-    global _embedder, _reranker
-    with _lock:
-        _embedder = None
-        _reranker = None

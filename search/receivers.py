@@ -17,9 +17,10 @@ from catalog.signals import products_changed
 logger = logging.getLogger(__name__)
 
 
-def enqueue_embedding(product_ids: Iterable[int]) -> None:
-    """Send embed tasks in chunks. A broker outage must not fail the catalog write that
-    triggered it: log and leave the product for the sweeper / `reindex`."""
+def enqueue_embedding(product_ids: Iterable[int], *, index_id: int | None = None) -> None:
+    """Send embed tasks in chunks (to every maintained index, or only `index_id`). A broker
+    outage must not fail the catalog write that triggered it: log and leave the product for
+    the sweeper / `reindex`."""
     from search.tasks import embed_products
 
     ids = sorted(set(product_ids))
@@ -27,7 +28,7 @@ def enqueue_embedding(product_ids: Iterable[int]) -> None:
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         try:
-            embed_products.delay(chunk)
+            embed_products.delay(chunk, index_id)
         except Exception:
             logger.warning(
                 "could not enqueue embedding of %d products; the sweeper will",

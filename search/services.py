@@ -22,7 +22,7 @@ from search.documents import build_document
 from search.encoding import PhotoQueryUnsupported, encode_query
 from search.facets import Facet, compute_facets
 from search.indexing import active_index
-from search.inference import get_embedder, get_reranker
+from search.inference import embedder_for_index, get_reranker
 from search.models import ProductEmbedding
 from search.rerank import rerank_candidates
 from search.retrieval import Candidate, fuse, lexical_candidates, vector_candidates
@@ -240,12 +240,12 @@ def _ranking_cache_key(request: SearchRequest) -> str:
 def _query_vector(index, request: SearchRequest) -> np.ndarray:
     """The query's vector; text queries are cached per index (head queries repeat a lot)."""
     if request.photo is not None:
-        return encode_query(get_embedder(), text=request.query, photo=request.photo)
+        return encode_query(embedder_for_index(index), text=request.query, photo=request.photo)
     key = f"search:qvec:{index.pk}:" + hashlib.sha256(request.query.encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
         return np.frombuffer(cached, dtype=np.float32)
-    vector = encode_query(get_embedder(), text=request.query).astype(np.float32)
+    vector = encode_query(embedder_for_index(index), text=request.query).astype(np.float32)
     cache.set(key, vector.tobytes(), settings.SEARCH_QUERY_VECTOR_CACHE_S)
     return vector
 

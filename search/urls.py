@@ -1,9 +1,11 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from search import views
+from search.query_photos import KEY_PATTERN
 
 app_name = "search"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search", views.search_page, name="search"),
+    re_path(rf"^search/photo/(?P<key>{KEY_PATTERN})\.jpg$", views.query_photo, name="query-photo"),
 ]

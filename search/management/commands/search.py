@@ -3,43 +3,97 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.services import SearchRequest, SearchUnavailable, normalise_query, search_products
+from catalog.images import PhotoRejected, open_photo
+from search.photos import QUERY_PHOTO_MAX_SIDE
+from search.services import (
+    InvalidSearch,
+    SearchRequest,
+    SearchUnavailable,
+    normalise_query,
+    search_products,
+)
 
 
 class Command(BaseCommand):
-    help = 'Search the active index, e.g. `manage.py search "blue mug"`.'
+    help = (
+        'Search the active index, e.g. `manage.py search "blue mug"`, '
+        '`manage.py search --image shoe.jpg` or `manage.py search "in red" --image shoe.jpg`.'
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("query")
+        parser.add_argument("query", nargs="?", default="", help="words (optional with --image)")
+        parser.add_argument("--image", metavar="PATH", help="search with this photo too")
         parser.add_argument("--page", type=int, default=1)
         parser.add_argument("--page-size", type=int, default=10)
         parser.add_argument("--no-rerank", action="store_true")
         parser.add_argument("--json", action="store_true", help="print the response as JSON")
 
-    def handle(self, *args, query: str, page: int, page_size: int, no_rerank: bool, **options):
+    def handle(
+        self,
+        *args,
+        query: str,
+        image: str | None,
+        page: int,
+        page_size: int,
+        no_rerank: bool,
+        **options,
+    ):
         text, _ = normalise_query(query)
-        if not text:
-            raise CommandError("Give a query: it is empty after removing whitespace.")
+        photo = _read_photo(Path(image)) if image else None
+        if not text and photo is None:
+            raise CommandError(
+                "Give a query, --image PATH, or both: the query is empty after removing whitespace."
+            )
         if page < 1 or page_size < 1:
             raise CommandError("--page and --page-size start at 1.")
         try:
             response = search_products(
-                SearchRequest(query=text, page=page, page_size=page_size, rerank=not no_rerank)
+                SearchRequest(
+                    query=text,
+                    photo=photo,
+                    page=page,
+                    page_size=page_size,
+                    rerank=not no_rerank,
+                )
             )
-        except SearchUnavailable as exc:
+        except (InvalidSearch, SearchUnavailable) as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
             from search.api.serializers import SearchResponseSerializer
 
             self.stdout.write(json.dumps(SearchResponseSerializer(response).data, default=str))
             return
-        self.stdout.write(
-            f"{response.count} results for {text!r} (page {page}/{response.num_pages})"
+        what = " and ".join(
+            ([f"photo {image}"] if photo is not None else []) + ([repr(text)] if text else [])
         )
+        self.stdout.write(f"{response.count} results for {what} (page {page}/{response.num_pages})")
+        for notice in response.notices:
+            self.stdout.write(f"note: {notice}")
         for rank, hit in enumerate(response.results, start=(page - 1) * page_size + 1):
             price = f"{hit.currency} {hit.price}" if hit.price is not None else "no price"
             self.stdout.write(f"{rank:3}. {hit.score:7.4f}  {hit.sku:<16} {hit.name}  [{price}]")
         self.stdout.write(f"timings_ms: {response.timings_ms}  model: {response.model['embedder']}")
+
+
+def _read_photo(path: Path):
+    """The photo at `path`, checked and decoded like a shopper's upload, or CommandError."""
+    limit = settings.VITRINE_MAX_PHOTO_BYTES
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise CommandError(
+                f"--image {path}: the photo is {size // 1024} KiB; the limit is {limit // 1024} KiB"
+            )
+        with path.open("rb") as f:
+            content = f.read(limit + 1)  # a device or pipe can say 0 bytes and never end
+    except OSError as exc:
+        raise CommandError(f"cannot read --image {path}: {exc.strerror or exc}") from None
+    try:
+        return open_photo(content, max_side=QUERY_PHOTO_MAX_SIDE)
+    except PhotoRejected as exc:
+        raise CommandError(f"--image {path}: {exc.reason}") from None

@@ -1,0 +1,97 @@
+"""`manage.py search` with a photo: it finds the product with that photo; unreadable files
+are a CommandError that says what is wrong."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog import services as catalog
+from search import indexing
+
+COLORS = {"RED-1": "red", "GRN-1": "green", "BLU-1": "blue", "YEL-1": "yellow"}
+
+
+@pytest.fixture
+def photo_catalog(db, settings, tiny_clip, png_bytes):
+    settings.VITRINE_EMBEDDER = str(tiny_clip)
+    settings.VITRINE_IMAGE_WEIGHT = 1.0
+    ids = []
+    for sku, color in COLORS.items():
+        product, _ = catalog.upsert_product(sku=sku, name="Plain cotton t-shirt", price="10")
+        catalog.attach_image(product=product, content=png_bytes(color, (48, 48)), filename="t.png")
+        ids.append(product.id)
+    indexing.embed_products(product_ids=ids)
+
+
+def run(*args) -> list[str]:
+    out = io.StringIO()
+    call_command("search", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+def ranked_skus(lines: list[str]) -> list[str]:
+    return [line.split()[2] for line in lines if line[:4].strip().rstrip(".").isdigit()]
+
+
+def test_image_alone_finds_the_product_with_that_photo(photo_catalog, tmp_path, png_bytes):
+    path = tmp_path / "green.png"
+    path.write_bytes(png_bytes("green", (48, 48)))
+    lines = run("", "--image", str(path))
+    assert lines[0].startswith(f"4 results for photo {path}")
+    assert ranked_skus(lines)[0] == "GRN-1"
+
+
+def test_image_and_words(photo_catalog, tmp_path, png_bytes):
+    path = tmp_path / "yellow.png"
+    path.write_bytes(png_bytes("yellow", (48, 48)))
+    lines = run("t-shirt", "--image", str(path))
+    assert lines[0].startswith(f"4 results for photo {path} and 't-shirt'")
+    assert len(ranked_skus(lines)) == 4
+
+
+def test_query_may_be_left_out_with_image(photo_catalog, tmp_path, png_bytes):
+    path = tmp_path / "blue.png"
+    path.write_bytes(png_bytes("blue", (48, 48)))
+    assert ranked_skus(run("--image", str(path)))[0] == "BLU-1"
+
+
+def test_missing_file_is_a_clear_error(photo_catalog, tmp_path):
+    with pytest.raises(CommandError, match=r"cannot read --image .*nope\.png: No such file"):
+        run("", "--image", str(tmp_path / "nope.png"))
+
+
+def test_non_image_file_is_a_clear_error(photo_catalog, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a photo")
+    with pytest.raises(CommandError, match=r"notes\.txt: not an image"):
+        run("", "--image", str(path))
+
+
+def test_oversized_file_is_refused_before_reading(photo_catalog, tmp_path, settings):
+    settings.VITRINE_MAX_PHOTO_BYTES = 1000
+    path = tmp_path / "big.png"
+    path.write_bytes(b"\0" * 5000)
+    with pytest.raises(CommandError, match=r"big\.png: the photo is 4 KiB; the limit is 0 KiB"):
+        run("", "--image", str(path))
+
+
+def test_no_query_and_no_image_is_an_error(db):
+    with pytest.raises(CommandError, match="Give a query, --image PATH, or both"):
+        run("   ")
+
+
+def test_text_only_model_refuses_a_photo(indexed_catalog, tmp_path, png_bytes):
+    path = tmp_path / "p.png"
+    path.write_bytes(png_bytes())
+    with pytest.raises(CommandError, match="cannot search by photo"):
+        run("mug", "--image", str(path))
+
+
+def test_text_search_still_works(indexed_catalog):
+    lines = run("coffee mug")
+    assert re.match(r"\d+ results for 'coffee mug' \(page 1/1\)", lines[0]), lines[0]
+    assert ranked_skus(lines)[0].startswith("MUG-")
