@@ -69,7 +69,12 @@ def encode_documents(embedder: Embedder, documents: Sequence[ProductDocument]) -
             except Exception as exc:  # any decoder failure: fall back to text, flag it
                 out.errors[doc.product_id] = f"photo could not be read: {exc.__class__.__name__}"
 
-    with_photo = [d for d in documents if d.product_id in images]
+    # Similar-sized photos batch together, so one huge photo does not pad a whole batch of
+    # small ones up to its token count (VLMs read images at their own resolution).
+    with_photo = sorted(
+        (d for d in documents if d.product_id in images),
+        key=lambda d: (images[d.product_id].width * images[d.product_id].height, len(d.text)),
+    )
     text_only = [d for d in documents if d.product_id not in images]
 
     for doc, vec in zip(text_only, _encode(embedder, [d.text for d in text_only]), strict=True):

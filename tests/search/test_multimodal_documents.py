@@ -83,3 +83,28 @@ def test_a_broken_photo_is_flagged_and_the_product_embedded_from_its_text(
     text = unit(get_embedder().model.encode_document(["Green towel"]))
     assert np.allclose(stored_vector(broken), text, atol=2e-3)
     assert ProductEmbedding.objects.get(product=good).index_error == ""
+
+
+def test_one_broken_photo_in_a_batch_of_32_flags_one_and_the_task_succeeds(
+    db, png_bytes, settings, tiny_clip
+):
+    from search.tasks import embed_products
+
+    settings.VITRINE_EMBEDDER = str(tiny_clip)
+    ids = []
+    for i in range(32):
+        product, _ = catalog.upsert_product(sku=f"B-{i:02}", name=f"Towel {i}")
+        photo = catalog.attach_image(
+            product=product, content=png_bytes("blue", (40 + i, 40)), filename="t.png"
+        )
+        ids.append(product.id)
+    with open(photo.file.path, "wb") as f:  # the last photo is garbage on disk
+        f.write(b"\x89PNG\r\n\x1a\n broken")
+
+    result = embed_products.apply(args=[ids])  # the real task body, in-process
+
+    assert result.successful() and result.result["embedded"] == 32
+    rows = ProductEmbedding.objects.filter(product_id__in=ids)
+    assert rows.exclude(embedding=None).count() == 32
+    flagged = list(rows.exclude(index_error="").values_list("product__sku", flat=True))
+    assert flagged == ["B-31"]
