@@ -142,13 +142,38 @@ CELERY_TASK_ROUTES = {
     "catalog.tasks.fetch_product_photos": {"queue": "imports"},
 }
 # Longer than the slowest embedding batch, or Redis re-delivers a task that is still running.
+# The socket timeouts keep a publish from waiting forever on a broker that vanished without
+# closing the connection (failover, NAT); the worker's own polls are shorter than them.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("VITRINE_VISIBILITY_TIMEOUT_S", 3600),
+    "socket_timeout": env_float("VITRINE_BROKER_SOCKET_TIMEOUT_S", 10.0),
+    "socket_connect_timeout": env_float("VITRINE_BROKER_CONNECT_TIMEOUT_S", 2.0),
 }
 # A product save must not hang for long when the broker is down; the sweeper catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_ALWAYS_EAGER = env_bool("VITRINE_TASKS_EAGER", False)
+# An embedding task that fails is retried with exponential backoff (full jitter) up to this
+# many times; then it is marked failed on its products (healthz, admin) and the sweeper tries
+# again after VITRINE_SWEEP_COOLDOWN_S.
+VITRINE_TASK_MAX_RETRIES = env_int("VITRINE_TASK_MAX_RETRIES", 5)
+VITRINE_TASK_RETRY_BACKOFF_S = env_int("VITRINE_TASK_RETRY_BACKOFF_S", 5)
+VITRINE_TASK_RETRY_BACKOFF_MAX_S = env_int("VITRINE_TASK_RETRY_BACKOFF_MAX_S", 300)
+# The sweeper (Celery beat): every interval it compares each product's document hash with its
+# stored embedding in every maintained index and re-enqueues the stale or missing ones, in
+# tasks of VITRINE_SWEEP_BATCH_SIZE. A product it enqueued is not enqueued again for the
+# cooldown (a backlog must not grow by itself while the workers catch up).
+VITRINE_SWEEP_INTERVAL_S = env_float("VITRINE_SWEEP_INTERVAL_S", 300.0)
+VITRINE_SWEEP_BATCH_SIZE = env_int("VITRINE_SWEEP_BATCH_SIZE", 64)
+VITRINE_SWEEP_COOLDOWN_S = env_int("VITRINE_SWEEP_COOLDOWN_S", 3600)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-products": {
+        "task": "search.tasks.sweep_stale_products",
+        "schedule": VITRINE_SWEEP_INTERVAL_S,
+        # A sweep nobody ran within its interval is replaced by the next one, not queued up.
+        "options": {"expires": VITRINE_SWEEP_INTERVAL_S},
+    },
+}
 
 # --- Files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -225,6 +250,9 @@ VITRINE_TRUNCATE_DIM = env_int("VITRINE_TRUNCATE_DIM", 0) or None
 VITRINE_TRUST_REMOTE_CODE = env_bool("VITRINE_TRUST_REMOTE_CODE", False)
 VITRINE_MIN_PIXELS = env_int("VITRINE_MIN_PIXELS", 0) or None
 VITRINE_MAX_PIXELS = env_int("VITRINE_MAX_PIXELS", 0) or None
+# Web processes load the query encoder at boot (in the background) instead of on the first
+# query; production web nodes that delegate encoding to GPU workers turn this off.
+VITRINE_WEB_PRELOAD_MODELS = env_bool("VITRINE_WEB_PRELOAD_MODELS", True)
 VITRINE_MAX_LOADED_EMBEDDERS = env_int("VITRINE_MAX_LOADED_EMBEDDERS", 2)
 VITRINE_WORKER_PRELOAD_MODELS = env_bool("VITRINE_WORKER_PRELOAD_MODELS", True)
 VITRINE_EMBED_BATCH_SIZE = env_int("VITRINE_EMBED_BATCH_SIZE", 32)

@@ -131,6 +131,16 @@ ON CONFLICT (product_id) DO UPDATE
 SET document = EXCLUDED.document, keywords = EXCLUDED.keywords, updated_at = EXCLUDED.updated_at
 """
 
+# Words shoppers may misspell: letters-only words of names and brands, 3 to 40 characters.
+_REFRESH_VOCABULARY_SQL = """
+INSERT INTO search_vocabularyword (word)
+SELECT DISTINCT w
+FROM search_lexicaldocument l,
+     regexp_split_to_table(l.keywords, '[^[:alpha:]]+') AS w
+WHERE l.product_id = ANY(%(ids)s) AND length(w) BETWEEN 3 AND 40
+ON CONFLICT (word) DO NOTHING
+"""
+
 
 def refresh_lexical(*, product_ids: Sequence[int]) -> None:
     """Rebuild the keyword-search rows of these products in one statement (cheap; no model)."""
@@ -139,6 +149,7 @@ def refresh_lexical(*, product_ids: Sequence[int]) -> None:
             _REFRESH_LEXICAL_SQL,
             {"ids": list(product_ids), "max_chars": settings.VITRINE_DOCUMENT_MAX_CHARS * 4},
         )
+        cursor.execute(_REFRESH_VOCABULARY_SQL, {"ids": list(product_ids)})
 
 
 def refresh_all_lexical(*, chunk_size: int = 5000) -> int:

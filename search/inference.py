@@ -163,3 +163,28 @@ def get_reranker() -> Reranker | None:
             if _reranker is None or _reranker.model_id != settings.VITRINE_RERANKER:
                 _reranker = load_reranker()
     return _reranker
+
+
+def warm_up_in_background() -> None:
+    """Load the active index's embedder (and the reranker) in a daemon thread. Web processes
+    call this at boot when VITRINE_WEB_PRELOAD_MODELS is on; failures are only logged, the
+    first query then loads (or degrades to keyword search) as usual."""
+    if not settings.VITRINE_WEB_PRELOAD_MODELS:
+        return
+
+    def warm() -> None:
+        from django.db import connection
+
+        from search.models import SearchIndex
+
+        try:
+            index = SearchIndex.objects.filter(active=True).first()
+            if index is not None:
+                embedder_for_index(index).model.encode_query(["warm up"], show_progress_bar=False)
+            get_reranker()
+        except Exception:
+            logger.warning("model warm-up failed; the first query will load it", exc_info=True)
+        finally:
+            connection.close()
+
+    threading.Thread(target=warm, name="vitrine-warm-up", daemon=True).start()

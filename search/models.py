@@ -92,3 +92,17 @@ class LexicalDocument(models.Model):
 
     def __str__(self) -> str:
         return f"lexical document of product {self.product_id}"
+
+
+class VocabularyWord(models.Model):
+    """Words of product names, brands and SKUs, for "did you mean" on misspelled queries."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["word"], name="vocabulary_word_trgm", opclasses=["gin_trgm_ops"])
+        ]
+
+    def __str__(self) -> str:
+        return self.word

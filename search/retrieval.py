@@ -7,6 +7,7 @@ Raw SQL where the planner must see exactly what the indexes were built on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -166,3 +167,29 @@ def fuse(legs: dict[str, list[Candidate]], *, k: int, weights: dict[str, float])
                 exact.add(candidate.product_id)
     ordered = sorted(scores, key=lambda pid: (pid not in exact, -scores[pid], pid))
     return [Candidate(pid, retrieval_score=scores[pid], exact=pid in exact) for pid in ordered]
+
+
+def spelling_suggestion(query: str) -> str | None:
+    """The query with misspelled words replaced by the closest word of the catalog's names
+    and brands ("sneakrs" -> "sneakers"), or None when every word is known."""
+    words = re.findall(r"[^\W\d_]+", query.lower())[:8]
+    if not words:
+        return None
+    replacements: dict[str, str] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', '0.3', true)")
+        for word in {w for w in words if len(w) >= 4}:
+            cursor.execute("SELECT 1 FROM search_vocabularyword WHERE word = %s", [word])
+            if cursor.fetchone():
+                continue
+            cursor.execute(
+                "SELECT word FROM search_vocabularyword WHERE word %% %s"
+                " ORDER BY similarity(word, %s) DESC, word LIMIT 1",
+                [word, word],
+            )
+            row = cursor.fetchone()
+            if row:
+                replacements[word] = row[0]
+    if not replacements:
+        return None
+    return re.sub(r"[^\W\d_]+", lambda m: replacements.get(m.group(0), m.group(0)), query.lower())

@@ -25,7 +25,13 @@ from search.indexing import active_index
 from search.inference import embedder_for_index, get_reranker
 from search.models import ProductEmbedding
 from search.rerank import rerank_candidates
-from search.retrieval import Candidate, fuse, lexical_candidates, vector_candidates
+from search.retrieval import (
+    Candidate,
+    fuse,
+    lexical_candidates,
+    spelling_suggestion,
+    vector_candidates,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +49,7 @@ class InvalidSearch(ValueError):
 
 
 MODES = ("hybrid", "vector", "lexical")
+SORTS = ("relevance", "price_asc", "price_desc")
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class SearchRequest:
     rerank: bool = True
     mode: str = "hybrid"  # one of MODES; a photo-only query is always "vector"
     filters: SearchFilters = field(default_factory=SearchFilters)
+    sort: str = "relevance"  # one of SORTS
 
 
 @dataclass
@@ -103,6 +111,8 @@ class SearchResponse:
     notices: list[str] = field(default_factory=list)
     facets: list[Facet] = field(default_factory=list)
     mode: str = "hybrid"  # what answered: "lexical" when the vector leg was unavailable
+    suggestion: str | None = None  # "did you mean", when the keyword leg found misspellings
+    sort: str = "relevance"
 
     @property
     def num_pages(self) -> int:
@@ -173,6 +183,8 @@ def search_products(request: SearchRequest) -> SearchResponse:
         raise InvalidSearch("give a query text, a photo, or both")
     if request.mode not in MODES:
         raise InvalidSearch(f"mode must be one of {', '.join(MODES)}")
+    if request.sort not in SORTS:
+        raise InvalidSearch(f"sort must be one of {', '.join(SORTS)}")
     if request.mode == "lexical" and not request.query:
         raise InvalidSearch("lexical mode searches words: give a query text")
     started = time.perf_counter()
@@ -184,8 +196,9 @@ def search_products(request: SearchRequest) -> SearchResponse:
         cache.set(key, ranking, settings.SEARCH_RESULTS_CACHE_S)
 
     t = time.perf_counter()
+    order = _sorted(ranking.order, request.sort)
     start = (request.page - 1) * request.page_size
-    page_ids = ranking.order[start : start + request.page_size]
+    page_ids = order[start : start + request.page_size]
     products = {p.id: p for p in products_with_photos(ids=page_ids)}
     hits = [
         _hit(products[pid], ranking.retrieval[pid], ranking.rerank.get(pid))
@@ -205,7 +218,24 @@ def search_products(request: SearchRequest) -> SearchResponse:
         notices=list(ranking.notices),
         facets=ranking.facets,
         mode=ranking.mode,
+        suggestion=ranking.suggestion,
+        sort=request.sort,
     )
+
+
+def _sorted(order: list[int], sort: str) -> list[int]:
+    """Relevance order, or by price (products without a price last; relevance breaks ties)."""
+    if sort == "relevance":
+        return order
+    prices = dict(Product.objects.filter(id__in=order).values_list("id", "price"))
+    rank = {pid: i for i, pid in enumerate(order)}
+    sign = 1 if sort == "price_asc" else -1
+
+    def key(pid: int):
+        price = prices.get(pid)
+        return (price is None, sign * price if price is not None else 0, rank[pid])
+
+    return sorted(order, key=key)
 
 
 @dataclass
@@ -218,6 +248,7 @@ class _Ranking:
     facets: list[Facet]
     notices: list[str]
     mode: str
+    suggestion: str | None = None
 
 
 def _ranking_cache_key(request: SearchRequest) -> str:
@@ -323,7 +354,12 @@ def _rank(request: SearchRequest, timings: dict[str, float]) -> _Ranking:
         timings["rerank"] = (time.perf_counter() - t) * 1000
 
     facets = compute_facets(order, selected=_selected_facets(request.filters))
-    return _Ranking(order, retrieval, rerank_scores, facets, notices, mode)
+    suggestion = None
+    if "lexical" in legs:
+        suggestion = spelling_suggestion(request.query)
+        if suggestion == request.query.lower():
+            suggestion = None
+    return _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion)
 
 
 def _selected_facets(filters: SearchFilters) -> dict[str, object]:

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
-from search.services import MODES
+from search.services import MODES, SORTS
 
 
 class QueryField(serializers.CharField):
@@ -32,6 +32,7 @@ class SearchQuerySerializer(serializers.Serializer):
     )
     rerank = serializers.BooleanField(required=False, default=True)
     mode = serializers.ChoiceField(choices=MODES, required=False, default="hybrid")
+    sort = serializers.ChoiceField(choices=SORTS, required=False, default="relevance")
     category = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=1000,
         help_text='a category path such as "home/bath"; includes its subcategories',
@@ -119,6 +120,8 @@ class SearchResponseSerializer(serializers.Serializer):
     notices = serializers.ListField(child=serializers.CharField())
     facets = FacetSerializer(many=True)
     mode = serializers.CharField(help_text="what answered (lexical if the model was unavailable)")
+    sort = serializers.CharField()
+    suggestion = serializers.CharField(allow_null=True, help_text='"did you mean" for typos')
 
 
 class SimilarProductsSerializer(serializers.Serializer):

@@ -56,6 +56,7 @@ def _answer(params: dict, query: str, truncated: bool, photo=None) -> Response:
                 rerank=params["rerank"],
                 mode=params["mode"],
                 filters=filters,
+                sort=params["sort"],
             )
         )
     except InvalidSearch as exc:

@@ -115,3 +115,19 @@ def test_page_two_continues_page_one_without_repeats(shop):
     third = skus("gift", page=3, page_size=3)
     assert len(first) == 3 and not set(first) & set(second)
     assert len(set(first + second + third)) == len(first + second + third)
+
+
+def test_did_you_mean_corrects_misspelled_words(shop):
+    response = search_products(SearchRequest(query="plush towle"))
+    assert response.suggestion == "plush towel"
+    assert search_products(SearchRequest(query="plush towel")).suggestion is None
+
+
+def test_sort_by_price_both_ways_keeps_the_same_candidates(shop):
+    relevance = search_products(SearchRequest(query="shoes", page_size=20))
+    cheap_first = search_products(SearchRequest(query="shoes", page_size=20, sort="price_asc"))
+    dear_first = search_products(SearchRequest(query="shoes", page_size=20, sort="price_desc"))
+    prices = [h.price for h in cheap_first.results]
+    assert prices == sorted(prices)
+    assert [h.price for h in dear_first.results] == sorted(prices, reverse=True)
+    assert {h.sku for h in cheap_first.results} == {h.sku for h in relevance.results}

@@ -1,0 +1,167 @@
+"""Measure search relevance on judged queries: NDCG@10, Recall@50 and MRR@10 per mode."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
+from tqdm import tqdm
+
+from search import evaluation
+from search.services import (
+    MODES,
+    InvalidSearch,
+    SearchRequest,
+    SearchUnavailable,
+    normalise_query,
+    search_products,
+)
+
+MODE_ORDER = ("lexical", "vector", "hybrid")  # baseline legs first, the default last
+
+
+class Command(BaseCommand):
+    help = (
+        "Run judged queries through search_products and report NDCG@10, Recall@50 and MRR@10 "
+        "per mode. Queries: `qid<TAB>query`; qrels: `qid<TAB>sku<TAB>grade` (header lines "
+        "allowed). With --json the last stdout line is {mode: {metric: value}}."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--queries", required=True, type=Path, help="qid<TAB>query TSV")
+        parser.add_argument("--qrels", required=True, type=Path, help="qid<TAB>sku<TAB>grade TSV")
+        parser.add_argument(
+            "--mode",
+            choices=[*MODE_ORDER, "all"],
+            default="all",
+            help="retrieval mode to evaluate (default: all three)",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="print one JSON object as the last line"
+        )
+        parser.add_argument(
+            "--rerank",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="rerank the top candidates when a reranker is configured (default: yes)",
+        )
+        parser.add_argument(
+            "--k-candidates",
+            type=int,
+            default=evaluation.RANK_DEPTH,
+            help=(
+                "how many ranked results to ask search_products for per query (default "
+                f"{evaluation.RANK_DEPTH}, what Recall@50 needs; SEARCH_MAX_CANDIDATES is "
+                "raised to match for this run)"
+            ),
+        )
+        parser.add_argument(
+            "--save-runs",
+            type=Path,
+            metavar="DIR",
+            help="also write each mode's rankings as a TREC run file DIR/<mode>.run",
+        )
+
+    def handle(self, *args, **options) -> None:
+        k: int = options["k_candidates"]
+        if k < 1:
+            raise CommandError("--k-candidates must be at least 1.")
+        if k < evaluation.RANK_DEPTH:
+            self.stderr.write(
+                f"warning: --k-candidates {k} < {evaluation.RANK_DEPTH}: Recall@50 only sees "
+                f"the top {k}."
+            )
+        try:
+            queries = evaluation.read_queries(options["queries"])
+            qrels = evaluation.read_qrels(options["qrels"])
+        except evaluation.TsvFormatError as exc:
+            raise CommandError(str(exc)) from None
+        except OSError as exc:
+            raise CommandError(f"cannot read {exc.filename}: {exc.strerror}") from None
+
+        judged = [q for q in queries if q.qid in qrels]
+        unjudged = len(queries) - len(judged)
+        orphans = len(set(qrels) - {q.qid for q in queries})
+        if unjudged:
+            self.stderr.write(f"warning: {unjudged} queries have no judgments; skipped.")
+        if orphans:
+            self.stderr.write(f"warning: {orphans} judged qids are not in --queries; skipped.")
+        if not judged:
+            raise CommandError("No query in --queries has a judgment in --qrels.")
+        qrels = {q.qid: qrels[q.qid] for q in judged}
+        no_relevant = sum(
+            1 for grades in qrels.values() if max(grades.values()) < evaluation.RELEVANT_GRADE
+        )
+        if no_relevant:
+            self.stderr.write(
+                f"warning: {no_relevant} queries have no product graded >= "
+                f"{evaluation.RELEVANT_GRADE}; they score 0 on Recall@50 and MRR@10."
+            )
+
+        modes = MODE_ORDER if options["mode"] == "all" else (options["mode"],)
+        assert set(modes) <= set(MODES), "evaluate_search and search.services disagree on modes"
+        save_dir: Path | None = options["save_runs"]
+        if save_dir:
+            save_dir.mkdir(parents=True, exist_ok=True)
+
+        results: dict[str, dict[str, float]] = {}
+        latency: dict[str, float] = {}
+        max_candidates = max(settings.SEARCH_MAX_CANDIDATES, k)
+        with (
+            override_settings(SEARCH_MAX_CANDIDATES=max_candidates),
+            tqdm(
+                total=len(judged) * len(modes), unit="query", file=sys.stderr, disable=None
+            ) as bar,
+        ):
+            for mode in modes:
+                bar.set_description(mode)
+                started = time.perf_counter()
+                rankings = {
+                    q.qid: self._ranking(q, mode=mode, k=k, rerank=options["rerank"], bar=bar)
+                    for q in judged
+                }
+                latency[mode] = (time.perf_counter() - started) * 1000 / len(judged)
+                results[mode] = evaluation.evaluate_rankings(qrels=qrels, rankings=rankings)
+                if save_dir:
+                    evaluation.write_trec_run(save_dir / f"{mode}.run", rankings, tag=mode)
+
+        if options["json"]:
+            payload = {
+                mode: {name: round(value, 6) for name, value in scores.items()}
+                for mode, scores in results.items()
+            }
+            self.stdout.write(json.dumps(payload))
+            return
+        self.stdout.write(
+            f"{len(judged)} judged queries, {sum(len(v) for v in qrels.values())} judgments; "
+            f"relevant for Recall/MRR = grade >= {evaluation.RELEVANT_GRADE}"
+        )
+        self.stdout.write(f"{'mode':<8} {'NDCG@10':>8} {'Recall@50':>10} {'MRR@10':>8} {'ms/q':>7}")
+        for mode, scores in results.items():
+            self.stdout.write(
+                f"{mode:<8} {scores['ndcg@10']:8.4f} {scores['recall@50']:10.4f} "
+                f"{scores['mrr@10']:8.4f} {latency[mode]:7.1f}"
+            )
+
+    def _ranking(
+        self, query: evaluation.JudgedQuery, *, mode: str, k: int, rerank: bool, bar: tqdm
+    ) -> list[str]:
+        text, _ = normalise_query(query.text)
+        try:
+            if not text:
+                raise InvalidSearch("the query is empty after normalisation")
+            response = search_products(
+                SearchRequest(query=text, page=1, page_size=k, rerank=rerank, mode=mode)
+            )
+        except SearchUnavailable as exc:
+            raise CommandError(str(exc)) from None
+        except InvalidSearch as exc:
+            raise CommandError(f"query {query.qid} ({query.text!r}): {exc}") from None
+        bar.update(1)
+        return [hit.sku for hit in response.results]
