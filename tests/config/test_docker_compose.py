@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-LONG_RUNNING = ["db", "redis", "web", "worker-gpu", "worker-cpu", "beat"]
-APP_SERVICES = ["migrate", "web", "worker-gpu", "worker-cpu", "beat"]
+LONG_RUNNING = ["db", "redis", "web", "worker-gpu", "worker-gpu-query", "worker-cpu", "beat"]
+APP_SERVICES = ["migrate", "web", "worker-gpu", "worker-gpu-query", "worker-cpu", "beat"]
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_migrate_runs_once_after_the_database_is_healthy(services):
     assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
 
 
-@pytest.mark.parametrize("name", ["web", "worker-gpu", "worker-cpu", "beat"])
+@pytest.mark.parametrize("name", ["web", "worker-gpu", "worker-gpu-query", "worker-cpu", "beat"])
 def test_app_services_wait_for_migrations_and_redis(services, name):
     depends = services[name]["depends_on"]
     assert depends["migrate"]["condition"] == "service_completed_successfully"
@@ -124,6 +124,18 @@ def test_gpu_worker_consumes_embed_one_task_at_a_time_on_an_nvidia_gpu(services)
     assert any(v.endswith(":/var/cache/huggingface") for v in worker["volumes"])
 
 
+def test_query_inference_has_its_own_gpu_worker_and_web_delegates_to_it(services):
+    worker = services["worker-gpu-query"]
+    args = argv(worker)
+    assert option(args, "-Q", "--queues").split(",") == ["query"]
+    assert option(args, "-c", "--concurrency") == "1"
+    devices = worker["deploy"]["resources"]["reservations"]["devices"]
+    assert any(d["driver"] == "nvidia" for d in devices)
+    assert services["web"]["environment"]["VITRINE_REMOTE_INFERENCE"].startswith(
+        "${VITRINE_REMOTE_INFERENCE:-1"
+    )
+
+
 def test_cpu_worker_takes_imports_and_default_but_not_embeddings(services):
     worker = services["worker-cpu"]
     args = argv(worker)
@@ -134,7 +146,7 @@ def test_cpu_worker_takes_imports_and_default_but_not_embeddings(services):
     assert worker["environment"]["VITRINE_DEVICE"] == "cpu"
 
 
-@pytest.mark.parametrize("name", ["worker-gpu", "worker-cpu"])
+@pytest.mark.parametrize("name", ["worker-gpu", "worker-gpu-query", "worker-cpu"])
 def test_worker_healthcheck_pings_its_own_node(services, name):
     args = argv(services[name])
     node = option(args, "-n", "--hostname")
