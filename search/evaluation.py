@@ -7,8 +7,11 @@ through `search_products` and hands the rankings here. The metrics themselves co
 Conventions (docs/BENCHMARKS.md, "Relevance"):
 - NDCG@10 uses the grades as gains (trec_eval's linear gain: ESCI 3 exact, 2 substitute,
   1 complement, 0 irrelevant) with the ideal ranking built from all judged products.
-- Recall@50 and MRR@10 are binary: relevant = grade >= `RELEVANT_GRADE` (2: exact or
-  substitute, what a shopper would buy for the query).
+- Recall@50 and MRR@10 are binary: relevant = grade >= `RELEVANT_GRADE` (1, trec_eval's
+  default "grade > 0": exact, substitute or complement). This is the convention of the
+  reference points in ../shared/data/README.md (checked: their dense baseline recomputed
+  here gives Recall@50 0.761 with grade >= 1 and 0.758 with grade >= 2; MRR@10 is the same
+  either way on that run). `relevant_grade=2` gives the stricter "exact or substitute".
 - A product with no judgment for a query is unknown and gains nothing (standard trec_eval;
   it is not removed from the ranking).
 - Every judged query counts: a query the system returns nothing for scores 0, it is not
@@ -25,15 +28,10 @@ from pathlib import Path
 import ir_measures
 from ir_measures import RR, R, nDCG
 
-RELEVANT_GRADE = 2
-"""Binary relevance for Recall and MRR: grade >= 2 (ESCI exact or substitute)."""
+RELEVANT_GRADE = 1
+"""Binary relevance for Recall and MRR by default: grade >= 1 (trec_eval's default)."""
 
 METRIC_NAMES = ("ndcg@10", "recall@50", "mrr@10")
-MEASURES = {
-    "ndcg@10": nDCG @ 10,
-    "recall@50": R(rel=RELEVANT_GRADE) @ 50,
-    "mrr@10": RR(rel=RELEVANT_GRADE) @ 10,
-}
 RANK_DEPTH = 50
 """How deep each ranking must go for every metric above to be measurable."""
 
@@ -143,6 +141,18 @@ def read_qrels(path: Path | str) -> Qrels:
 # --- Scoring ---------------------------------------------------------------------------------
 
 
+def measures(relevant_grade: int = RELEVANT_GRADE) -> dict[str, ir_measures.Measure]:
+    """Metric name -> ir-measures measure. NDCG is graded; Recall and MRR count a product
+    as relevant when its grade is at least `relevant_grade`."""
+    if relevant_grade < 1:
+        raise ValueError("relevant_grade must be at least 1")
+    return {
+        "ndcg@10": nDCG @ 10,
+        "recall@50": R(rel=relevant_grade) @ 50,
+        "mrr@10": RR(rel=relevant_grade) @ 10,
+    }
+
+
 def rankings_to_run(rankings: Rankings) -> dict[str, dict[str, float]]:
     """A TREC run with strictly decreasing scores, so trec_eval keeps our order exactly (it
     sorts by score and breaks ties by document id, which would reorder equal scores).
@@ -156,17 +166,20 @@ def rankings_to_run(rankings: Rankings) -> dict[str, dict[str, float]]:
     return run
 
 
-def per_query_scores(*, qrels: Qrels, rankings: Rankings) -> dict[str, MetricScores]:
+def per_query_scores(
+    *, qrels: Qrels, rankings: Rankings, relevant_grade: int = RELEVANT_GRADE
+) -> dict[str, MetricScores]:
     """Each judged query's NDCG@10, Recall@50 and MRR@10. A judged query missing from
     `rankings` or ranked empty scores 0 on every metric."""
+    wanted = measures(relevant_grade)
     # Copies: ir-measures' trec_eval provider may rewrite the grades it is given in place.
     judged = {qid: dict(grades) for qid, grades in qrels.items() if grades}
     out: dict[str, MetricScores] = {qid: dict.fromkeys(METRIC_NAMES, 0.0) for qid in judged}
     run = {qid: docs for qid, docs in rankings_to_run(rankings).items() if docs and qid in judged}
     if not run:
         return out
-    by_measure = {measure: name for name, measure in MEASURES.items()}
-    for metric in ir_measures.iter_calc(list(MEASURES.values()), judged, run):
+    by_measure = {measure: name for name, measure in wanted.items()}
+    for metric in ir_measures.iter_calc(list(wanted.values()), judged, run):
         out[metric.query_id][by_measure[metric.measure]] = float(metric.value)
     return out
 
@@ -181,9 +194,13 @@ def mean_scores(per_query: Mapping[str, MetricScores]) -> MetricScores:
     }
 
 
-def evaluate_rankings(*, qrels: Qrels, rankings: Rankings) -> MetricScores:
+def evaluate_rankings(
+    *, qrels: Qrels, rankings: Rankings, relevant_grade: int = RELEVANT_GRADE
+) -> MetricScores:
     """Mean NDCG@10, Recall@50 and MRR@10 of these rankings over every judged query."""
-    return mean_scores(per_query_scores(qrels=qrels, rankings=rankings))
+    return mean_scores(
+        per_query_scores(qrels=qrels, rankings=rankings, relevant_grade=relevant_grade)
+    )
 
 
 def write_trec_run(path: Path | str, rankings: Rankings, *, tag: str) -> None:

@@ -24,6 +24,15 @@ from search.services import (
 )
 
 MODE_ORDER = ("lexical", "vector", "hybrid")  # baseline legs first, the default last
+# Rankings must reflect the code and settings of this run, never a list that a shopper (or
+# the previous evaluation, with other settings) left in the shared results cache: the run
+# gets a private in-memory cache instead.
+PRIVATE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "evaluate-search",
+    }
+}
 
 
 class Command(BaseCommand):
@@ -62,6 +71,16 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--relevant-grade",
+            type=int,
+            default=evaluation.RELEVANT_GRADE,
+            help=(
+                "lowest grade Recall@50 and MRR@10 count as relevant (default "
+                f"{evaluation.RELEVANT_GRADE}, as trec_eval and the ESCI reference points; 2 = "
+                "ESCI exact or substitute only). NDCG@10 always uses the grades as gains."
+            ),
+        )
+        parser.add_argument(
             "--save-runs",
             type=Path,
             metavar="DIR",
@@ -70,6 +89,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         k: int = options["k_candidates"]
+        relevant_grade: int = options["relevant_grade"]
+        if relevant_grade < 1:
+            raise CommandError("--relevant-grade must be at least 1.")
         if k < 1:
             raise CommandError("--k-candidates must be at least 1.")
         if k < evaluation.RANK_DEPTH:
@@ -95,13 +117,11 @@ class Command(BaseCommand):
         if not judged:
             raise CommandError("No query in --queries has a judgment in --qrels.")
         qrels = {q.qid: qrels[q.qid] for q in judged}
-        no_relevant = sum(
-            1 for grades in qrels.values() if max(grades.values()) < evaluation.RELEVANT_GRADE
-        )
+        no_relevant = sum(1 for grades in qrels.values() if max(grades.values()) < relevant_grade)
         if no_relevant:
             self.stderr.write(
                 f"warning: {no_relevant} queries have no product graded >= "
-                f"{evaluation.RELEVANT_GRADE}; they score 0 on Recall@50 and MRR@10."
+                f"{relevant_grade}; they score 0 on Recall@50 and MRR@10."
             )
 
         modes = MODE_ORDER if options["mode"] == "all" else (options["mode"],)
@@ -114,7 +134,7 @@ class Command(BaseCommand):
         latency: dict[str, float] = {}
         max_candidates = max(settings.SEARCH_MAX_CANDIDATES, k)
         with (
-            override_settings(SEARCH_MAX_CANDIDATES=max_candidates),
+            override_settings(SEARCH_MAX_CANDIDATES=max_candidates, CACHES=PRIVATE_CACHE),
             tqdm(
                 total=len(judged) * len(modes), unit="query", file=sys.stderr, disable=None
             ) as bar,
@@ -127,7 +147,9 @@ class Command(BaseCommand):
                     for q in judged
                 }
                 latency[mode] = (time.perf_counter() - started) * 1000 / len(judged)
-                results[mode] = evaluation.evaluate_rankings(qrels=qrels, rankings=rankings)
+                results[mode] = evaluation.evaluate_rankings(
+                    qrels=qrels, rankings=rankings, relevant_grade=relevant_grade
+                )
                 if save_dir:
                     evaluation.write_trec_run(save_dir / f"{mode}.run", rankings, tag=mode)
 
@@ -140,7 +162,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"{len(judged)} judged queries, {sum(len(v) for v in qrels.values())} judgments; "
-            f"relevant for Recall/MRR = grade >= {evaluation.RELEVANT_GRADE}"
+            f"relevant for Recall/MRR = grade >= {relevant_grade}"
         )
         self.stdout.write(f"{'mode':<8} {'NDCG@10':>8} {'Recall@50':>10} {'MRR@10':>8} {'ms/q':>7}")
         for mode, scores in results.items():
