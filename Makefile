@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 TEST_VAR_DIR ?= $(CURDIR)/var/test
 PYTEST_ARGS ?=
 
-.PHONY: help setup run stop test lint format clean
+.PHONY: help setup browser run stop test lint format clean
 
 help: ## list the targets
 	@echo "Vitrine — multimodal product search"
@@ -40,13 +40,21 @@ $(STAMP): pyproject.toml | $(PY)
 
 setup: $(STAMP) ## create .venv and install (only when pyproject.toml changed)
 
+browser: ## Debian's chromium for the browser tests (tests/e2e skip without /usr/bin/chromium)
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "browser: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium; \
+	fi
+
 run: setup ## the whole stack on http://127.0.0.1:8000 with a demo catalog; Ctrl-C stops it
 	$(PY) -m config.stack run
 
 stop: ## stop what `make run` started (also cleans up after a killed one)
 	@if [ -x $(PY) ]; then $(PY) -m config.stack stop; else echo "nothing to stop (no $(VENV))"; fi
 
-test: setup ## the whole test suite, on its own embedded servers in var/test
+test: setup browser ## the whole test suite, on its own embedded servers in var/test
 	@out=$$(VITRINE_VAR_DIR=$(TEST_VAR_DIR) $(PY) -m config.stack stop 2>&1) || \
 		{ echo "$$out" >&2; echo "make test: $(TEST_VAR_DIR) is busy (set TEST_VAR_DIR)" >&2; exit 1; }
 	@rm -rf $(TEST_VAR_DIR)

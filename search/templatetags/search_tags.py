@@ -1,9 +1,11 @@
 """Template tags the storefront uses: `{% similar_products product %}` on the product page (the
 catalog's template asks search for it, so catalog's Python never imports search) and
-`{% results_page_url n %}` for pagination links that keep the query and the photo."""
+`{% results_page_url n %}` for pagination links that keep the query, the photo, the filters and
+the sort."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from django import template
@@ -21,12 +23,19 @@ def similar_products(product, limit: int = SIMILAR_LIMIT) -> dict:
     return {"product": product, "hits": services.similar_products(product=product, limit=limit)}
 
 
+def query_string(params: Iterable[tuple[str, str]]) -> str:
+    """`?name=value&...` in the given order, values percent-encoded ("/" kept readable)."""
+    return "?" + "&".join(f"{name}={quote(value, safe='/')}" for name, value in params)
+
+
 @register.simple_tag(takes_context=True)
 def results_page_url(context, page: int) -> str:
-    """`?photo=<key>&q=<query>&page=<n>` for the results page being shown (photo only when
-    it is a photo search). Returned raw; the template escapes it."""
-    params = []
-    if context.get("photo_key"):
-        params.append(("photo", context["photo_key"]))
-    params += [("q", context.get("query") or ""), ("page", str(page))]
-    return "?" + "&".join(f"{name}={quote(value, safe='/')}" for name, value in params)
+    """`?photo=<key>&q=<query>&<filters and sort>&page=<n>` for the results page being shown
+    (photo only when it is a photo search). The view puts the page's own parameters in
+    `search_params`; without them, the query and photo alone. Returned raw; the template
+    escapes it."""
+    params = context.get("search_params")
+    if params is None:
+        params = [("photo", context["photo_key"])] if context.get("photo_key") else []
+        params.append(("q", context.get("query") or ""))
+    return query_string([*params, ("page", str(page))])
