@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Prefetch, QuerySet
 
-from catalog.models import Product, ProductImage
+from catalog.models import Category, Product, ProductImage
 
 
 def products_with_photos(*, ids: Iterable[int] | None = None) -> QuerySet[Product]:
@@ -25,3 +25,8 @@ def product_by_sku(*, sku: str) -> Product | None:
 
 def catalog_size() -> int:
     return Product.objects.count()
+
+
+def top_categories(*, limit: int = 8) -> QuerySet[Category]:
+    """The shop's departments (root categories), by name."""
+    return Category.objects.filter(parent__isnull=True).order_by("name")[:limit]

@@ -179,8 +179,16 @@ def spelling_suggestion(query: str) -> str | None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', '0.3', true)")
         for word in {w for w in words if len(w) >= 4}:
-            cursor.execute("SELECT 1 FROM search_vocabularyword WHERE word = %s", [word])
-            if cursor.fetchone():
+            # Known as written, or in another form ("sneaker" for "sneakers"): the stemmed
+            # word occurs in some product's keyword document.
+            cursor.execute(
+                "SELECT numnode(plainto_tsquery('english', %s)) = 0"
+                " OR EXISTS (SELECT 1 FROM search_vocabularyword WHERE word = %s)"
+                " OR EXISTS (SELECT 1 FROM search_lexicaldocument"
+                "            WHERE document @@ plainto_tsquery('english', %s))",
+                [word, word, word],
+            )
+            if cursor.fetchone()[0]:
                 continue
             cursor.execute(
                 "SELECT word FROM search_vocabularyword WHERE word %% %s"

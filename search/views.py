@@ -27,8 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.images import PhotoRejected
-from catalog.models import Category
-from catalog.selectors import products_with_photos
+from catalog.selectors import products_with_photos, top_categories
 from search.health import health_report
 from search.photos import QueryPhotoRejected, read_query_photo
 from search.query_photos import (
@@ -427,7 +426,7 @@ def _refine_context(
         photo = base[:-1]
         context["top_categories"] = [
             {"label": c.name, "url": query_string(photo + [("q", c.name), ("category", c.path)])}
-            for c in Category.objects.filter(parent__isnull=True).order_by("name")[:8]
+            for c in top_categories()
         ]
     return context
 

@@ -131,3 +131,8 @@ def test_sort_by_price_both_ways_keeps_the_same_candidates(shop):
     assert prices == sorted(prices)
     assert [h.price for h in dear_first.results] == sorted(prices, reverse=True)
     assert {h.sku for h in cheap_first.results} == {h.sku for h in relevance.results}
+
+
+def test_did_you_mean_leaves_other_forms_of_known_words_alone(shop):
+    assert search_products(SearchRequest(query="running sneaker")).suggestion is None
+    assert search_products(SearchRequest(query="towels for the beach")).suggestion is None
