@@ -179,7 +179,9 @@ def stop_redis(root: Path | None = None) -> None:
 
 
 def redis_url_for_kombu(url: str) -> str:
-    """Kombu spells a unix-socket Redis `redis+socket://`; redis-py spells it `unix://`."""
+    """Kombu (the broker) and Celery's result backend spell a unix-socket Redis
+    `redis+socket://`; redis-py spells it `unix://`."""
     if url.startswith("unix://"):
         return "redis+socket://" + url[len("unix://") :]
     return url
+

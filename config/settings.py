@@ -129,7 +129,9 @@ CACHES = {
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_URL = embedded.redis_url_for_kombu(REDIS_URL)
-CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_IGNORE_RESULT = True  # only the query-time inference tasks return results
+CELERY_RESULT_BACKEND = embedded.redis_url_for_kombu(REDIS_URL)
+CELERY_RESULT_EXPIRES = 600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -137,6 +139,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "search.tasks.embed_products": {"queue": "embed"},
     "search.tasks.prepare_index": {"queue": "embed"},
+    # Query-time inference (VITRINE_REMOTE_INFERENCE): its own queue and worker process, so a
+    # shopper never waits behind an embedding batch.
+    "search.tasks.encode_search_query": {"queue": "query"},
+    "search.tasks.rerank_search_candidates": {"queue": "query"},
     # Bulk imports and photo downloads: CPU and network, never on the GPU workers.
     "catalog.tasks.run_import": {"queue": "imports"},
     "catalog.tasks.fetch_product_photos": {"queue": "imports"},
@@ -253,6 +259,10 @@ VITRINE_MAX_PIXELS = env_int("VITRINE_MAX_PIXELS", 0) or None
 # Web processes load the query encoder at boot (in the background) instead of on the first
 # query; production web nodes that delegate encoding to GPU workers turn this off.
 VITRINE_WEB_PRELOAD_MODELS = env_bool("VITRINE_WEB_PRELOAD_MODELS", True)
+# Web processes without models: query encoding and reranking go to GPU workers on the
+# `query` queue and are waited for (production with GPU workers; see docs/DEPLOY.md).
+VITRINE_REMOTE_INFERENCE = env_bool("VITRINE_REMOTE_INFERENCE", False)
+VITRINE_REMOTE_TIMEOUT_S = env_float("VITRINE_REMOTE_TIMEOUT_S", 5.0)
 VITRINE_MAX_LOADED_EMBEDDERS = env_int("VITRINE_MAX_LOADED_EMBEDDERS", 2)
 VITRINE_WORKER_PRELOAD_MODELS = env_bool("VITRINE_WORKER_PRELOAD_MODELS", True)
 VITRINE_EMBED_BATCH_SIZE = env_int("VITRINE_EMBED_BATCH_SIZE", 32)

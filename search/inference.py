@@ -169,7 +169,7 @@ def warm_up_in_background() -> None:
     """Load the active index's embedder (and the reranker) in a daemon thread. Web processes
     call this at boot when VITRINE_WEB_PRELOAD_MODELS is on; failures are only logged, the
     first query then loads (or degrades to keyword search) as usual."""
-    if not settings.VITRINE_WEB_PRELOAD_MODELS:
+    if not settings.VITRINE_WEB_PRELOAD_MODELS or settings.VITRINE_REMOTE_INFERENCE:
         return
 
     def warm() -> None:

@@ -24,6 +24,11 @@ from search.facets import Facet, compute_facets
 from search.indexing import active_index
 from search.inference import embedder_for_index, get_reranker
 from search.models import ProductEmbedding
+from search.remote_inference import (
+    RemoteInferenceUnavailable,
+    encode_query_remotely,
+    rerank_remotely,
+)
 from search.rerank import rerank_candidates
 from search.retrieval import (
     Candidate,
@@ -268,15 +273,25 @@ def _ranking_cache_key(request: SearchRequest) -> str:
     return "search:ranking:" + digest.hexdigest()
 
 
+def _encode(index, text: str, photo: Image.Image | None) -> np.ndarray:
+    if settings.VITRINE_REMOTE_INFERENCE:
+        return encode_query_remotely(index_id=index.pk, text=text, photo=photo)
+    return encode_query(embedder_for_index(index), text=text, photo=photo)
+
+
 def _query_vector(index, request: SearchRequest) -> np.ndarray:
     """The query's vector; text queries are cached per index (head queries repeat a lot)."""
     if request.photo is not None:
-        return encode_query(embedder_for_index(index), text=request.query, photo=request.photo)
+        if not (index.modalities and "image" in index.modalities):
+            raise PhotoQueryUnsupported(
+                f"the active model ({index.embedder}) reads text only and cannot search by photo"
+            )
+        return _encode(index, request.query, request.photo)
     key = f"search:qvec:{index.pk}:" + hashlib.sha256(request.query.encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
         return np.frombuffer(cached, dtype=np.float32)
-    vector = encode_query(embedder_for_index(index), text=request.query).astype(np.float32)
+    vector = _encode(index, request.query, None).astype(np.float32)
     cache.set(key, vector.tobytes(), settings.SEARCH_QUERY_VECTOR_CACHE_S)
     return vector
 
@@ -335,22 +350,25 @@ def _rank(request: SearchRequest, timings: dict[str, float]) -> _Ranking:
     retrieval = {c.product_id: c.retrieval_score for c in fused}
 
     rerank_scores: dict[int, float] = {}
-    reranker = get_reranker() if request.rerank and order else None
-    rerank_query = _rerank_query(reranker, request, notices) if reranker else None
-    if rerank_query is not None:
+    if request.rerank and order and settings.VITRINE_RERANKER:
         t = time.perf_counter()
         head = order[: settings.SEARCH_RERANK_TOP_N]
-        products = {p.id: p for p in products_with_photos(ids=head)}
-        head = [pid for pid in head if pid in products]
-        rerank_scores = rerank_candidates(
-            reranker=reranker,
-            query=rerank_query,
-            documents=[build_document(products[pid]) for pid in head],
-        )
-        exact = {c.product_id for c in fused if c.exact}
-        # An exact SKU/brand match stays first: the shopper typed its identifier.
-        head.sort(key=lambda pid: (pid not in exact, -rerank_scores[pid]))
-        order = head + order[settings.SEARCH_RERANK_TOP_N :]
+        rerank = rerank_remotely if settings.VITRINE_REMOTE_INFERENCE else rerank_products
+        try:
+            rerank_scores, notice = rerank(
+                text=request.query, photo=request.photo, product_ids=head
+            )
+        except RemoteInferenceUnavailable:
+            logger.warning("remote reranking unavailable; keeping retrieval order", exc_info=True)
+            rerank_scores, notice = {}, "Reranking is unavailable right now."
+        if notice:
+            notices.append(notice)
+        if rerank_scores:
+            exact = {c.product_id for c in fused if c.exact}
+            head = [pid for pid in head if pid in rerank_scores]
+            # An exact SKU/brand match stays first: the shopper typed its identifier.
+            head.sort(key=lambda pid: (pid not in exact, -rerank_scores[pid]))
+            order = head + [pid for pid in order if pid not in rerank_scores]
         timings["rerank"] = (time.perf_counter() - t) * 1000
 
     facets = compute_facets(order, selected=_selected_facets(request.filters))
@@ -369,17 +387,29 @@ def _selected_facets(filters: SearchFilters) -> dict[str, object]:
     return selected
 
 
-def _rerank_query(reranker, request: SearchRequest, notices: list[str]):
+def rerank_products(
+    *, text: str, photo: Image.Image | None, product_ids: list[int]
+) -> tuple[dict[int, float], str | None]:
+    """Reranker scores for these products (in this process), and a notice for the shopper
+    when the reranker could not read all of the query."""
+    reranker = get_reranker()
+    query, notice = _rerank_query(reranker, text, photo)
+    if query is None:
+        return {}, notice
+    products = {p.id: p for p in products_with_photos(ids=product_ids)}
+    documents = [build_document(products[pid]) for pid in product_ids if pid in products]
+    return rerank_candidates(reranker=reranker, query=query, documents=documents), notice
+
+
+def _rerank_query(reranker, text: str, photo: Image.Image | None):
     """What the reranker reads as the query: the photo too when it can read photos."""
-    if request.photo is None:
-        return request.query
+    if photo is None:
+        return text, None
     if reranker.reads_images:
-        return {"text": request.query, "image": request.photo} if request.query else request.photo
-    if request.query:
-        notices.append("The reranker reads text only: results were reranked on your words alone.")
-        return request.query
-    notices.append("The reranker reads text only: a photo-only search is not reranked.")
-    return None
+        return ({"text": text, "image": photo} if text else photo), None
+    if text:
+        return text, "The reranker reads text only: results were reranked on your words alone."
+    return None, "The reranker reads text only: a photo-only search is not reranked."
 
 
 def _hit(product: Product, retrieval_score: float, rerank_score: float | None) -> SearchHit:
