@@ -118,13 +118,13 @@ WITH q AS (
 SELECT l.product_id,
        ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.loose, 1)
          + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1)
-         + word_similarity(q.text, l.keywords) AS score,
+         + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
        (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact
 FROM search_lexicaldocument l
 CROSS JOIN q
 JOIN catalog_product p ON p.id = l.product_id
 LEFT JOIN catalog_category c ON c.id = p.category_id
-WHERE (l.document @@ q.loose OR q.text <%% l.keywords OR lower(p.sku) = q.text)
+WHERE (l.document @@ q.loose OR (%(trigram)s AND q.text <%% l.keywords) OR lower(p.sku) = q.text)
   AND {where}
 ORDER BY exact DESC, score DESC, l.product_id
 LIMIT %(limit)s
@@ -140,7 +140,7 @@ def lexical_candidates(
     if not query.strip():
         return []
     where, params = filter_sql(filters)
-    params.update(q=query, limit=limit)
+    params.update(q=query, limit=limit, trigram=settings.SEARCH_LEXICAL_TRIGRAM)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
