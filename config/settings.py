@@ -284,6 +284,8 @@ SEARCH_HNSW_EF_SEARCH = env_int("VITRINE_HNSW_EF_SEARCH", 100)
 SEARCH_HNSW_MAX_SCAN_TUPLES = env_int("VITRINE_HNSW_MAX_SCAN_TUPLES", 20_000)
 # The keyword leg's typo matching (pg_trgm word similarity on name/brand/SKU); off = words only.
 SEARCH_LEXICAL_TRIGRAM = env_bool("VITRINE_LEXICAL_TRIGRAM", True)
+# Weigh query words by rarity (idf from search.LexemeStat); off = every word counts the same.
+SEARCH_LEXICAL_IDF = env_bool("VITRINE_LEXICAL_IDF", True)
 SEARCH_TRIGRAM_THRESHOLD = env_float("VITRINE_TRIGRAM_THRESHOLD", 0.5)
 # Reciprocal rank fusion of the keyword and vector legs: weight / (k + rank) per leg.
 SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)

@@ -152,11 +152,29 @@ def refresh_lexical(*, product_ids: Sequence[int]) -> None:
         cursor.execute(_REFRESH_VOCABULARY_SQL, {"ids": list(product_ids)})
 
 
+def refresh_lexeme_stats() -> int:
+    """Recount in how many keyword documents each word occurs (one scan of the documents;
+    run by reindex and by the periodic sweeper, not per product). Returns the word count."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_lexemestat")
+        cursor.execute(
+            "INSERT INTO search_lexemestat (lexeme, ndoc)"
+            " SELECT word, ndoc FROM ts_stat('SELECT document FROM search_lexicaldocument')"
+        )
+        words = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO search_lexemestat (lexeme, ndoc)"
+            " SELECT '', count(*) FROM search_lexicaldocument"
+        )
+    return words
+
+
 def refresh_all_lexical(*, chunk_size: int = 5000) -> int:
     """Rebuild every product's keyword document; returns how many."""
     ids = list(Product.objects.order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), chunk_size):
         refresh_lexical(product_ids=ids[start : start + chunk_size])
+    refresh_lexeme_stats()
     return len(ids)
 
 

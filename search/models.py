@@ -106,3 +106,15 @@ class VocabularyWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class LexemeStat(models.Model):
+    """How many keyword documents contain each stemmed word: the keyword leg weighs rare
+    words above common ones (BM25's idea of inverse document frequency). The row with an
+    empty lexeme holds the number of documents. Rebuilt by `indexing.refresh_lexeme_stats`."""
+
+    lexeme = models.TextField(primary_key=True)
+    ndoc = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.lexeme}: {self.ndoc}"

@@ -114,9 +114,22 @@ WITH q AS (
            coalesce(nullif(replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | '), ''),
                     '')::tsquery AS loose,
            lower(%(q)s) AS text
+),
+-- Each query word weighs by its rarity (BM25's idf; 1 for every word until the statistics
+-- exist), so "pack" in "aa batteries 100 pack" counts for less than "batteries".
+terms AS (
+    SELECT t.lexeme::text AS lexeme,
+           CASE WHEN %(idf)s AND total.ndoc > 0
+                THEN ln(1 + (total.ndoc - coalesce(s.ndoc, 0) + 0.5) / (coalesce(s.ndoc, 0) + 0.5))
+                ELSE 1 END AS idf
+    FROM unnest(tsvector_to_array(to_tsvector('english', %(q)s))) AS t(lexeme)
+    LEFT JOIN search_lexemestat s ON s.lexeme = t.lexeme
+    LEFT JOIN search_lexemestat total ON total.lexeme = ''
 )
 SELECT l.product_id,
-       ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.loose, 1)
+       (SELECT coalesce(sum(terms.idf * ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document,
+                                                 quote_literal(terms.lexeme)::tsquery, 1)), 0)
+        FROM terms)
          + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1)
          + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
        (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact
@@ -140,7 +153,12 @@ def lexical_candidates(
     if not query.strip():
         return []
     where, params = filter_sql(filters)
-    params.update(q=query, limit=limit, trigram=settings.SEARCH_LEXICAL_TRIGRAM)
+    params.update(
+        q=query,
+        limit=limit,
+        trigram=settings.SEARCH_LEXICAL_TRIGRAM,
+        idf=settings.SEARCH_LEXICAL_IDF,
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",

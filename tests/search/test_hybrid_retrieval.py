@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from catalog import services as catalog
 from search import indexing
@@ -136,3 +137,18 @@ def test_sort_by_price_both_ways_keeps_the_same_candidates(shop):
 def test_did_you_mean_leaves_other_forms_of_known_words_alone(shop):
     assert search_products(SearchRequest(query="running sneaker")).suggestion is None
     assert search_products(SearchRequest(query="towels for the beach")).suggestion is None
+
+
+def test_rare_query_words_weigh_more_than_common_ones(db, settings):
+    names = ["Steel bolt", "Steel pan", "Steel ruler", "Steel wool", "Steel mug", "Ceramic mug"]
+    ids = [catalog.upsert_product(sku=f"W-{i}", name=name)[0].id for i, name in enumerate(names)]
+    indexing.refresh_lexical(product_ids=ids)
+    indexing.refresh_lexeme_stats()
+
+    found = skus("steel mug", mode="lexical", page_size=6)
+    assert found[:2] == ["W-4", "W-5"]  # both words, then the rare word beats five "steel"s
+
+    settings.SEARCH_LEXICAL_IDF = False
+    cache.clear()  # the ranking above is cached for stable pagination
+    unweighted = skus("steel mug", mode="lexical", page_size=6)
+    assert unweighted[0] == "W-4" and unweighted.index("W-5") > 1
