@@ -1,7 +1,16 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html
 
-from catalog.models import Category, Product, ProductImage
+from catalog import importers
+from catalog.api.views import failed_rows_response
+from catalog.models import Category, ImportIssue, ImportJob, Product, ProductImage
 
 
 class ProductImageInline(admin.TabularInline):
@@ -43,3 +52,146 @@ class ProductImageAdmin(admin.ModelAdmin):
     list_display = ("product", "position", "width", "height", "checksum")
     search_fields = ("product__sku",)
     readonly_fields = ("width", "height", "checksum")
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Catalog file",
+        help_text="CSV with a header row, or JSONL (one JSON object per line).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.jsonl,.ndjson,.json,.txt"}),
+    )
+    images = forms.FileField(
+        label="Photos (zip)",
+        required=False,
+        help_text="Optional: a zip with the photo files that the rows' images column names.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip"}),
+    )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Imports: the list, the "Import catalog" upload page and each job's live progress and
+    report (its change page). Jobs are created by uploads only and never edited."""
+
+    list_display = (
+        "__str__", "status", "progress", "created", "updated", "failed", "created_by",
+        "created_at",
+    )  # fmt: skip
+    list_filter = ("status",)
+    list_select_related = ("created_by",)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Rows")
+    def progress(self, job: ImportJob) -> str:
+        return f"{job.processed} / {job.total if job.total is not None else '?'}"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("upload/", wrap(self.upload_view), name="catalog_importjob_upload"),
+            path("<int:pk>/status.json", wrap(self.status_view), name="catalog_importjob_status"),
+            path(
+                "<int:pk>/failed-rows.csv",
+                wrap(self.failed_rows_view),
+                name="catalog_importjob_failed_rows",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:catalog_importjob_upload")
+
+    def upload_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        bound = request.method == "POST"
+        form = ImportUploadForm(*((request.POST, request.FILES) if bound else ()))
+        if bound and form.is_valid():
+            try:
+                job = importers.start_import(
+                    file=form.cleaned_data["file"],
+                    images=form.cleaned_data.get("images"),
+                    created_by=request.user,
+                )
+            except importers.UploadRejected as exc:
+                form.add_error("images" if "zip" in exc.message else "file", exc.message)
+            else:
+                return redirect("admin:catalog_importjob_change", job.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import catalog",
+            "form": form,
+            "limits": {
+                "max_mib": settings.VITRINE_IMPORT_MAX_BYTES // 2**20,
+                "max_rows": settings.VITRINE_IMPORT_MAX_ROWS,
+                "max_zip_mib": settings.VITRINE_IMPORT_MAX_ZIP_BYTES // 2**20,
+                "max_photos": settings.VITRINE_IMPORT_MAX_PHOTOS_PER_PRODUCT,
+            },
+            "recent": ImportJob.objects.all()[:5],
+        }
+        return TemplateResponse(request, "admin/catalog/importjob/upload.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404("No such import")
+        errors = job.issues.filter(kind=ImportIssue.Kind.ERROR)
+        warnings = job.issues.filter(kind=ImportIssue.Kind.WARNING)
+        shown = settings.VITRINE_IMPORT_REPORT_ROWS
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(job),
+            "job": job,
+            "status": job_status(job),
+            "errors": errors[:shown],
+            "warnings": warnings[:shown],
+            "errors_more": max(0, errors.count() - shown) if job.failed else 0,
+            "warnings_more": max(0, job.warned - shown),
+        }
+        return TemplateResponse(request, "admin/catalog/importjob/progress.html", context)
+
+    def status_view(self, request, pk: int):
+        job = self.get_object(request, str(pk))
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404("No such import")
+        return JsonResponse(job_status(job))
+
+    def failed_rows_view(self, request, pk: int):
+        job = self.get_object(request, str(pk))
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404("No such import")
+        return failed_rows_response(job)
+
+    @admin.action(description="Resume selected imports (continue after the last commit)")
+    def resume(self, request, queryset) -> None:
+        jobs = list(queryset.exclude(status=ImportJob.Status.DONE))
+        for job in jobs:
+            importers.retry_import(job_id=job.pk)
+        self.message_user(request, f"{len(jobs)} import(s) queued again.")
+
+    actions = ["resume"]
+
+
+def job_status(job: ImportJob) -> dict:
+    """What the progress bar polls: counts only, never the report (it can be long)."""
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "total": job.total,
+        "processed": job.processed,
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "failed": job.failed,
+        "warnings": job.warned,
+        "message": job.message,
+        "finished": job.finished,
+        "percent": (
+            100 if job.status == ImportJob.Status.DONE
+            else round(100 * job.processed / job.total) if job.total else 0
+        ),
+    }  # fmt: skip

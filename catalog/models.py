@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 from django.db import models
 from django.urls import reverse
@@ -102,3 +103,99 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.sku} photo {self.position}"
+
+
+def import_upload_path(instance: ImportJob, filename: str) -> str:
+    # A folder per upload keeps the uploader's file name (shown in reports) without clashes.
+    return f"imports/{uuid.uuid4().hex[:16]}/{filename}"
+
+
+class ImportJob(models.Model):
+    """One bulk upload (admin, API or `import_catalog`): its file, its progress and its report.
+
+    Rows are committed in batches; `resume_line` is the last line of the last committed batch,
+    so a run that dies is continued from there (and re-running is safe anyway: upsert by SKU).
+    Row errors and photo warnings are `ImportIssue` rows, written with the batch they belong to.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSONL = "jsonl", "JSON Lines"
+
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    format = models.CharField(max_length=5, choices=Format.choices, blank=True)
+    file = models.FileField(upload_to=import_upload_path, max_length=500, blank=True)
+    images = models.FileField(
+        upload_to=import_upload_path, max_length=500, blank=True, help_text="zip of photos"
+    )
+    source_path = models.CharField(
+        max_length=1000, blank=True, help_text="the local file (`import_catalog`)"
+    )
+    images_path = models.CharField(
+        max_length=1000, blank=True, help_text="the local photo folder or zip (`import_catalog`)"
+    )
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    total = models.PositiveIntegerField(null=True, blank=True, help_text="rows in the file")
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    warned = models.PositiveIntegerField(default=0, help_text="rows with a warning")
+    message = models.TextField(blank=True, help_text="why the whole job failed")
+    resume_line = models.PositiveIntegerField(
+        default=0, help_text="last line of the last committed batch"
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="runs that claimed the job")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} ({self.source_name})"
+
+    @property
+    def source_name(self) -> str:
+        name = self.source_path or self.file.name or ""
+        return name.rsplit("/", 1)[-1]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportIssue(models.Model):
+    """A row that failed (error: nothing of it was written) or landed with a problem
+    (warning: e.g. its photo was rejected and it was imported text-only)."""
+
+    class Kind(models.TextChoices):
+        ERROR = "error"
+        WARNING = "warning"
+
+    job = models.ForeignKey(ImportJob, related_name="issues", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    line = models.PositiveIntegerField()
+    sku = models.CharField(max_length=200, blank=True)
+    field = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["job", "line", "id"]
+        indexes = [models.Index(fields=["job", "kind", "line"])]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"

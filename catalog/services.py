@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image
 
 from catalog.images import PhotoRejected, open_photo
-from catalog.models import Category, Product, ProductImage
+from catalog.models import Category, Product, ProductImage, product_image_path
 from catalog.signals import products_changed
 
 PRODUCT_FIELDS = ("name", "description", "brand", "price", "currency", "attributes", "active")
@@ -140,7 +143,11 @@ def attach_image(
         source_url=source_url,
         checksum=checksum,
     )
-    image.file.save(filename, ContentFile(content), save=False)
+    stored_name = product_image_path(image, filename)
+    if image.file.storage.exists(stored_name):
+        image.file.name = stored_name  # same bytes already stored (names are content hashes)
+    else:
+        image.file.save(filename, ContentFile(content), save=False)
     image.width, image.height = decoded.size  # known already; no second decode from storage
     image.save()
     return image
@@ -151,3 +158,214 @@ def delete_product(*, sku: str) -> bool:
     """Delete a product; its photos and search vectors go with it (cascade)."""
     deleted, _ = Product.objects.filter(sku=sku).delete()
     return deleted > 0
+
+
+# --- Batch writes (imports) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhotoInput:
+    """A photo for `save_products`, identified by the sha256 of its bytes. `content` (with the
+    decoded size) is needed only for a photo the product does not have yet, so a caller that
+    can tell a photo is already there (same checksum or same source URL) skips reading it."""
+
+    checksum: str
+    filename: str = "photo.jpg"
+    content: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+    source_url: str = ""
+    alt: str = ""
+
+
+@dataclass
+class ProductInput:
+    """One product as `save_products` writes it (values already validated by the caller).
+
+    `photos=None` leaves the product's photos alone. With a list, missing photos are added
+    in that order; with `replace_photos` the product's photos become exactly that list
+    (others removed, positions in list order)."""
+
+    sku: str
+    name: str
+    description: str = ""
+    brand: str = ""
+    price: Any = None
+    currency: str = "USD"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    category: str | Sequence[str] | None = None
+    active: bool = True
+    photos: list[PhotoInput] | None = None
+    replace_photos: bool = True
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def _category_key(path: str | Sequence[str] | None) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    names = path.split("/") if isinstance(path, str) else list(path)
+    return tuple(n.strip() for n in names if n and n.strip())
+
+
+def _store_photo_file(photo: PhotoInput) -> str:
+    """Write the bytes under their content-derived name, or reuse the file already there."""
+    probe = ProductImage(checksum=photo.checksum)
+    name = product_image_path(probe, photo.filename)
+    storage = ProductImage._meta.get_field("file").storage
+    if storage.exists(name):
+        return name
+    return storage.save(name, ContentFile(photo.content or b""))
+
+
+@dataclass
+class _PhotoChanges:
+    new: list[ProductImage] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    moved: list[ProductImage] = field(default_factory=list)
+    products: set[int] = field(default_factory=set)
+
+
+def _plan_photos(
+    product: Product, item: ProductInput, existing: list[ProductImage], changes: _PhotoChanges
+) -> None:
+    """What it takes to bring the product's photos in line with `item.photos`."""
+    by_checksum = {image.checksum: image for image in existing}
+    wanted: list[PhotoInput] = []
+    seen: set[str] = set()
+    for photo in item.photos or []:
+        if photo.checksum not in seen:
+            seen.add(photo.checksum)
+            wanted.append(photo)
+    next_position = max((image.position for image in existing), default=-1) + 1
+    ordered: list[ProductImage] = []
+    for photo in wanted:
+        image = by_checksum.get(photo.checksum)
+        if image is None:
+            if photo.content is None:  # the caller thought we had it; nothing to store
+                continue
+            image = ProductImage(
+                product=product,
+                file=_store_photo_file(photo),
+                width=photo.width,
+                height=photo.height,
+                position=next_position,
+                alt=photo.alt[:300],
+                source_url=photo.source_url[:2000],
+                checksum=photo.checksum,
+            )
+            next_position += 1
+            changes.new.append(image)
+            changes.products.add(product.pk)
+        ordered.append(image)
+    if not item.replace_photos:
+        return
+    stale = [image.pk for image in existing if image.checksum not in seen]
+    if stale:
+        changes.stale += stale
+        changes.products.add(product.pk)
+    for position, image in enumerate(ordered):
+        if image.position != position:
+            image.position = position
+            if image.pk:
+                changes.moved.append(image)
+            changes.products.add(product.pk)
+
+
+@transaction.atomic
+def save_products(
+    *,
+    items: Sequence[ProductInput],
+    categories: dict[tuple[str, ...], Category | None] | None = None,
+) -> list[tuple[Product, Outcome]]:
+    """Create or update many products (matched by SKU) and their photos in a few queries.
+
+    The bulk writes bypass `post_save`, so what changed is announced once for the whole
+    batch (`announce_products_changed`): the search index gets a few batched embedding tasks
+    instead of one per product, and unchanged products are neither saved nor re-embedded.
+    `categories` is a cache the caller may keep across batches. Raises ValidationError or a
+    database error for the whole batch; a caller that wants row-level failures retries rows
+    one by one."""
+    skus = [(item.sku or "").strip() for item in items]
+    if len(set(skus)) != len(skus):
+        raise ValueError("save_products: each SKU at most once per batch")
+    categories = {} if categories is None else categories
+    existing = Product.objects.filter(sku__in=skus).in_bulk(field_name="sku")
+    now = timezone.now()
+    to_create: list[Product] = []
+    to_update: list[Product] = []
+    update_fields: set[str] = set()
+    results: list[tuple[Product, Outcome]] = []
+    for sku, item in zip(skus, items, strict=True):
+        if not sku:
+            raise ValidationError({"sku": "is required"})
+        if not (item.name or "").strip():
+            raise ValidationError({"name": "is required"})
+        key = _category_key(item.category)
+        if key not in categories:
+            categories[key] = category_for_path(list(key)) if key else None
+        values = {
+            "name": item.name.strip(),
+            "description": (item.description or "").strip(),
+            "brand": (item.brand or "").strip(),
+            "price": parse_price(item.price),
+            "currency": (item.currency or "USD").strip().upper()[:3],
+            "attributes": item.attributes or {},
+            "active": item.active,
+            "category_id": categories[key].pk if categories[key] else None,
+        }
+        product = existing.get(sku)
+        if product is None:
+            product = Product(sku=sku, created_at=now, updated_at=now, **values)
+            product.full_clean(exclude=["category"], validate_unique=False)
+            to_create.append(product)
+            results.append((product, Outcome.CREATED))
+            continue
+        changed = [f for f, v in values.items() if getattr(product, f) != v]
+        if changed:
+            for name in changed:
+                setattr(product, name, values[name])
+            product.updated_at = now
+            product.full_clean(exclude=["category"], validate_unique=False)
+            update_fields.update("category" if f == "category_id" else f for f in changed)
+            to_update.append(product)
+            results.append((product, Outcome.UPDATED))
+        else:
+            results.append((product, Outcome.UNCHANGED))
+    if to_create:
+        Product.objects.bulk_create(to_create)
+    if to_update:
+        Product.objects.bulk_update(to_update, sorted(update_fields | {"updated_at"}))
+
+    with_photos = [
+        (p, item) for (p, _), item in zip(results, items, strict=True) if item.photos is not None
+    ]
+    current: dict[int, list[ProductImage]] = {p.pk: [] for p, _ in with_photos}
+    if with_photos:
+        for image in ProductImage.objects.filter(product_id__in=list(current)).order_by(
+            "position", "id"
+        ):
+            current[image.product_id].append(image)
+    changes = _PhotoChanges()
+    for product, item in with_photos:
+        _plan_photos(product, item, current[product.pk], changes)
+    if changes.new:
+        ProductImage.objects.bulk_create(changes.new)
+    if changes.stale:
+        ProductImage.objects.filter(pk__in=changes.stale).delete()
+    if changes.moved:
+        ProductImage.objects.bulk_update(changes.moved, ["position"])
+    photos_changed = changes.products
+    if photos_changed:
+        now_photos = timezone.now()
+        Product.objects.filter(pk__in=photos_changed).update(updated_at=now_photos)
+        results = [
+            (p, Outcome.UPDATED if p.pk in photos_changed and o is Outcome.UNCHANGED else o)
+            for p, o in results
+        ]
+    announce_products_changed(product_ids=[p.pk for p, o in results if o is not Outcome.UNCHANGED])
+    return results

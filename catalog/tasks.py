@@ -1,0 +1,55 @@
+"""Celery tasks of the catalog: thin wrappers that take ids and call the importers.
+
+They run on the CPU queue `imports` (see CELERY_TASK_ROUTES), never on the GPU workers."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
+
+from catalog import importers
+
+logger = logging.getLogger(__name__)
+
+IMPORTS_QUEUE = "imports"
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=1000)
+def run_import(self, job_id: int) -> None:
+    """Run or continue an import job. A second delivery of the same job finds it finished
+    (and does nothing) or running with a recent heartbeat: then it checks again later, so a
+    job whose worker process died (and whose message came back) is continued once its
+    heartbeat is older than VITRINE_IMPORT_STALL_S."""
+    job = importers.run_import(job_id=job_id)
+    if not job.finished:
+        raise self.retry(countdown=max(5.0, min(60.0, settings.VITRINE_IMPORT_STALL_S / 4)))
+    logger.info(
+        "import %s %s: %s processed, %s created, %s updated, %s failed",
+        job.pk, job.status, job.processed, job.created, job.updated, job.failed,
+    )  # fmt: skip
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def fetch_product_photos(product_id: int, urls: list[str]) -> None:
+    """Download a product's photos given by URL (API writes) with the SSRF-guarded fetcher."""
+    importers.fetch_photos_for_product(product_id=product_id, urls=urls)
+
+
+@worker_ready.connect
+def resume_stalled_imports(sender=None, **_kwargs) -> None:
+    """When an import worker starts (e.g. after a crash), jobs whose run died are continued
+    from their last committed batch."""
+    app = getattr(sender, "app", None)
+    queues = app.amqp.queues.consume_from if app is not None else {}
+    if IMPORTS_QUEUE not in (queues or {}):
+        return
+    try:
+        resumed = importers.resume_stalled_imports()
+    except Exception:  # a worker must start even when the database is not there yet
+        logger.warning("could not look for stalled imports", exc_info=True)
+        return
+    if resumed:
+        logger.info("resuming stalled imports: %s", resumed)
