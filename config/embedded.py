@@ -184,4 +184,3 @@ def redis_url_for_kombu(url: str) -> str:
     if url.startswith("unix://"):
         return "redis+socket://" + url[len("unix://") :]
     return url
-

@@ -121,9 +121,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL") or embedded.ensure_redis(VAR_DIR)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Redis, but a Redis that is down or hung is a cache miss, not a 500 (config/cache.py).
+        "BACKEND": "config.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "vitrine",
+        "OPTIONS": {
+            "socket_connect_timeout": env_float("VITRINE_CACHE_TIMEOUT_S", 1.0),
+            "socket_timeout": env_float("VITRINE_CACHE_TIMEOUT_S", 1.0),
+        },
     }
 }
 
@@ -152,7 +157,7 @@ CELERY_TASK_ROUTES = {
 # closing the connection (failover, NAT); the worker's own polls are shorter than them.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("VITRINE_VISIBILITY_TIMEOUT_S", 3600),
-    "socket_timeout": env_float("VITRINE_BROKER_SOCKET_TIMEOUT_S", 10.0),
+    "socket_timeout": env_float("VITRINE_BROKER_SOCKET_TIMEOUT_S", 2.0),
     "socket_connect_timeout": env_float("VITRINE_BROKER_CONNECT_TIMEOUT_S", 2.0),
 }
 # A product save must not hang for long when the broker is down; the sweeper catches up.
@@ -211,6 +216,7 @@ VITRINE_IMPORT_MAX_ZIP_BYTES = env_int("VITRINE_IMPORT_MAX_ZIP_BYTES", 2 * 1024*
 VITRINE_IMPORT_MAX_UNZIPPED_BYTES = env_int("VITRINE_IMPORT_MAX_UNZIPPED_BYTES", 8 * 1024**3)
 VITRINE_IMPORT_MAX_ZIP_ENTRIES = env_int("VITRINE_IMPORT_MAX_ZIP_ENTRIES", 200_000)
 VITRINE_IMPORT_BATCH_SIZE = env_int("VITRINE_IMPORT_BATCH_SIZE", 256)  # rows per commit
+VITRINE_IMPORT_BATCH_PHOTOS = env_int("VITRINE_IMPORT_BATCH_PHOTOS", 64)  # photos in memory
 VITRINE_IMPORT_FETCH_CONCURRENCY = env_int("VITRINE_IMPORT_FETCH_CONCURRENCY", 8)  # image URLs
 # A running import whose heartbeat is older than this is taken over by the next import worker
 # that starts (its worker died); the batch in flight is redone, committed batches are not.
@@ -234,6 +240,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env("VITRINE_ANON_THROTTLE", "120/min")},
+    # How many proxies in front set X-Forwarded-For: 0 (the default) ignores the header, so a
+    # client cannot dodge the throttle by sending a new X-Forwarded-For with every request.
+    "NUM_PROXIES": env_int("VITRINE_NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vitrine API",
@@ -326,7 +335,22 @@ LOGGING = {
     },
 }
 
+# --- Production security (`manage.py check --deploy` is clean with VITRINE_DEBUG=0) ---------
+# Behind a TLS-terminating proxy, the header it sets to say the request came over https, e.g.
+# "X-Forwarded-Proto" (the proxy must overwrite it, never pass a client's own through).
+if _proxy_header := env("VITRINE_SECURE_PROXY_SSL_HEADER").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("VITRINE_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("VITRINE_SECURE_COOKIES", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    # Plain http is redirected to https (a plain-HTTP trial sets VITRINE_SSL_REDIRECT=0), except
+    # /healthz, which container and load-balancer probes call over http from inside.
+    SECURE_SSL_REDIRECT = env_bool("VITRINE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Browsers are told to stay on https (sent on https responses only). Start lower
+    # (VITRINE_HSTS_SECONDS=300) while trying a new domain; 0 turns it off.
+    SECURE_HSTS_SECONDS = env_int("VITRINE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VITRINE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("VITRINE_HSTS_PRELOAD", True)

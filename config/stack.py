@@ -1,7 +1,8 @@
 """`make run` / `make stop`: the whole Vitrine stack on this machine, supervised in the foreground.
 
-    python -m config.stack run    # embedded Postgres + Redis, migrate, a Celery worker, the web
-                                  # server and the demo catalog; Ctrl-C stops all of it
+    python -m config.stack run    # embedded Postgres + Redis, migrate, a Celery worker (with
+                                  # beat for the sweeper), the web server and the demo
+                                  # catalog; Ctrl-C stops all of it
     python -m config.stack stop   # stops the stack of this var dir, or cleans up after one that
                                   # was killed (kill -9, a closed laptop, a crash)
 
@@ -355,8 +356,10 @@ class Stack:
             raise _Died("migrate failed (see above)")
 
         py = sys.executable
-        worker = [py, "-m", "celery", "-A", "config", "worker", "-Q", "embed,default"]
+        worker = [py, "-m", "celery", "-A", "config", "worker", "-Q", "embed,default,imports"]
         worker += ["-c", "1", "--loglevel", "INFO", "-n", "vitrine@%h"]
+        # -B: Celery beat inside the worker (the periodic sweeper); one machine, one beat.
+        worker += ["-B", "-s", str(self.root / "run" / "celerybeat-schedule")]
         self.services["worker"] = self._spawn("worker", worker, stream=True)
         web = [py, MANAGE, "runserver", f"{self.host}:{self.port}", "--noreload"]
         self.services["web"] = self._spawn("web", web, stream=True)

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from search.indexing import index_status
 from search.models import ProductEmbedding, SearchIndex
+from search.sweeper import TASK_FAILED_PREFIX
 
 
 @admin.register(SearchIndex)
@@ -14,6 +15,7 @@ class SearchIndexAdmin(admin.ModelAdmin):
         "state",
         "active",
         "status",
+        "failed_tasks",
         "created_at",
     )
     readonly_fields = ("embedder", "revision", "dims", "modalities", "created_at")
@@ -23,11 +25,34 @@ class SearchIndexAdmin(admin.ModelAdmin):
         s = index_status(obj)
         return f"{s['products']} / {s['indexed']} / {s['pending']} / {s['failed']}"
 
+    @admin.display(description="failed tasks")
+    def failed_tasks(self, obj: SearchIndex) -> int:
+        """Products whose embedding task spent its retries (see the embeddings' filter)."""
+        return obj.embeddings.filter(index_error__startswith=TASK_FAILED_PREFIX).count()
+
+
+class ProblemFilter(admin.SimpleListFilter):
+    title = "problem"
+    parameter_name = "problem"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("task", "embedding task failed (retries spent)"),
+            ("flagged", "flagged (no vector or no photo)"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "task":
+            return queryset.filter(index_error__startswith=TASK_FAILED_PREFIX)
+        if self.value() == "flagged":
+            return queryset.exclude(index_error="")
+        return queryset
+
 
 @admin.register(ProductEmbedding)
 class ProductEmbeddingAdmin(admin.ModelAdmin):
     list_display = ("product", "index", "has_vector", "index_error", "embedded_at")
-    list_filter = ("index",)
+    list_filter = ("index", ProblemFilter)
     search_fields = ("product__sku", "index_error")
     list_select_related = ("product", "index")
     exclude = ("embedding",)

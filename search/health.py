@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 
 from search.indexing import active_index, index_status
+from search.sweeper import failed_task_count
 
 
 def _database() -> dict:
@@ -62,6 +63,9 @@ def health_report() -> tuple[bool, dict]:
                 f"serving index of {index.embedder}; configured {settings.VITRINE_EMBEDDER}"
             )
         report["index"] = {"active_model": index.embedder if index else None, **index_status(index)}
+        # Informative, not a health verdict: search serves the old vectors (or keywords) for
+        # these products and the sweeper retries them; the admin lists them.
+        report["tasks"] = {"failed": failed_task_count()}
     else:
         report["model"] = {"ok": False, "error": "database is down"}
     healthy = all(

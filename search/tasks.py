@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
-from search import indexing
+from search import indexing, sweeper
 from search.inference import get_embedder
 
 logger = logging.getLogger(__name__)
@@ -25,13 +25,31 @@ def load_models_after_fork(**_kwargs) -> None:
             logger.exception("could not preload the embedder")
 
 
+class EmbedTask(Task):
+    """An embedding task that gave up (its retries spent) marks its products as failed, so
+    /healthz and the admin show them and the sweeper tries them again later."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        product_ids = kwargs.get("product_ids", args[0] if args else [])
+        index_id = kwargs.get("index_id", args[1] if len(args) > 1 else None)
+        try:
+            sweeper.record_failed_task(
+                product_ids=product_ids,
+                index_id=index_id,
+                error=f"{exc.__class__.__name__}: {exc} (task {task_id})",
+            )
+        except Exception:  # the database may be what failed; the sweeper still finds them
+            logger.exception("could not record the failure of task %s", task_id)
+
+
 @shared_task(
+    base=EmbedTask,
     acks_late=True,
     autoretry_for=(Exception,),
-    retry_backoff=5,
-    retry_backoff_max=300,
+    retry_backoff=settings.VITRINE_TASK_RETRY_BACKOFF_S,
+    retry_backoff_max=settings.VITRINE_TASK_RETRY_BACKOFF_MAX_S,
     retry_jitter=True,
-    max_retries=5,
+    max_retries=settings.VITRINE_TASK_MAX_RETRIES,
 )
 def embed_products(product_ids: list[int], index_id: int | None = None) -> dict[str, int]:
     report = indexing.embed_products(product_ids=product_ids, index_id=index_id)
@@ -43,3 +61,39 @@ def embed_products(product_ids: list[int], index_id: int | None = None) -> dict[
 def prepare_index(model_id: str, revision: str | None = None) -> int:
     """Load a model on a GPU worker and open its index for a build (see `reindex --embedder`)."""
     return indexing.prepare_index(model_id=model_id, revision=revision).pk
+
+
+@shared_task(acks_late=True)
+def sweep_stale_products() -> int:
+    """Celery beat's safety net: re-enqueue every product whose vector is missing or stale."""
+    count = sweeper.sweep_stale_products(batch_size=settings.VITRINE_SWEEP_BATCH_SIZE)
+    logger.info("sweeper enqueued %d products", count)
+    return count
+
+
+# --- Query-time inference on the GPU pool (VITRINE_REMOTE_INFERENCE) ---------------------------
+# No retries and no late acks: a shopper is waiting, and an answer after the deadline is
+# worthless (the caller sets `expires`).
+
+
+@shared_task(ignore_result=False)
+def encode_search_query(index_id: int, text: str, photo: str | None = None) -> list[float]:
+    from search.encoding import encode_query
+    from search.inference import embedder_for_index
+    from search.models import SearchIndex
+    from search.remote_inference import photo_from_payload
+
+    index = SearchIndex.objects.get(pk=index_id)
+    vector = encode_query(embedder_for_index(index), text=text, photo=photo_from_payload(photo))
+    return vector.tolist()
+
+
+@shared_task(ignore_result=False)
+def rerank_search_candidates(text: str, photo: str | None, product_ids: list[int]) -> dict:
+    from search.remote_inference import photo_from_payload
+    from search.services import rerank_products
+
+    scores, notice = rerank_products(
+        text=text, photo=photo_from_payload(photo), product_ids=product_ids
+    )
+    return {"scores": {str(pid): score for pid, score in scores.items()}, "notice": notice}

@@ -97,7 +97,7 @@ def _wait_for_worker(app, name: str, proc: subprocess.Popen, timeout: float = 60
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, media_root, tmp_path_factory):
-    """A real `celery worker` process on the embed, default and imports queues, on the test
+    """A real `celery worker` process on the embed, default, imports and query queues, on the test
     database. Tests that use it need committed data: mark them `django_db(transaction=True)`."""
     from django.conf import settings
     from django.db import connection
@@ -119,7 +119,7 @@ def celery_worker(django_db_setup, media_root, tmp_path_factory):
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker",
-             "-Q", "embed,default,imports", "-c", "1", "-n", name, "--loglevel", "INFO",
+             "-Q", "embed,default,imports,query", "-c", "1", "-n", name, "--loglevel", "INFO",
              "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

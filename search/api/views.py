@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -125,6 +126,8 @@ class SimilarProductsView(APIView):
         },
     )
     def get(self, request: Request, sku: str) -> Response:
+        if "\x00" in sku:  # PostgreSQL text cannot hold NUL: no product has one
+            raise Http404("No such product")
         product = get_object_or_404(Product, sku=sku, active=True)
         try:
             limit = min(max(int(request.query_params.get("limit", 8)), 1), 50)
