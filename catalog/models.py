@@ -82,8 +82,36 @@ def product_image_path(instance: ProductImage, filename: str) -> str:
         for chunk in instance.file.chunks():
             digest.update(chunk)
         instance.checksum = digest.hexdigest()
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    ext = photo_extension(instance, filename)
     return f"products/{instance.checksum[:2]}/{instance.checksum}.{ext}"
+
+
+# The extension decides the Content-Type the file is served with: it comes from what the bytes
+# are, never from the uploader's name (a PNG called "x.html" must not be served as a page).
+PHOTO_EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "BMP": "bmp",
+    "TIFF": "tiff",
+}
+
+
+def photo_extension(instance: ProductImage, filename: str) -> str:
+    from PIL import Image
+
+    try:
+        instance.file.seek(0)
+        with Image.open(instance.file) as probe:
+            fmt = probe.format
+        instance.file.seek(0)
+    except Exception:  # no file yet (a name probe) or not an image: fall back to the name
+        fmt = None
+    if fmt in PHOTO_EXTENSIONS:
+        return PHOTO_EXTENSIONS[fmt]
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return ext if ext in PHOTO_EXTENSIONS.values() else "jpg"
 
 
 class ProductImage(models.Model):

@@ -20,6 +20,8 @@ def products_with_photos(*, ids: Iterable[int] | None = None) -> QuerySet[Produc
 
 
 def product_by_sku(*, sku: str) -> Product | None:
+    if "\x00" in sku:  # PostgreSQL text cannot hold NUL; no SKU can contain one
+        return None
     return products_with_photos().filter(sku=sku, active=True).first()
 
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image
 
-from catalog.images import PhotoRejected, open_photo
-from catalog.models import Category, Product, ProductImage, product_image_path
+from catalog.images import PhotoRejected, open_photo, sniff_format
+from catalog.models import PHOTO_EXTENSIONS, Category, Product, ProductImage, product_image_path
 from catalog.signals import products_changed
 
 PRODUCT_FIELDS = ("name", "description", "brand", "price", "currency", "attributes", "active")
@@ -143,6 +143,7 @@ def attach_image(
         source_url=source_url,
         checksum=checksum,
     )
+    filename = f"photo.{PHOTO_EXTENSIONS.get(sniff_format(content), 'jpg')}"
     stored_name = product_image_path(image, filename)
     if image.file.storage.exists(stored_name):
         image.file.name = stored_name  # same bytes already stored (names are content hashes)

@@ -17,7 +17,14 @@ urlpatterns = [
     path("", include("catalog.urls")),
 ]
 
+
+def serve_product_photo(request, path: str):
+    """Product photos only (import uploads stay private), and never as an active document."""
+    response = serve(request, path, document_root=settings.MEDIA_ROOT / "products")
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 if settings.SERVE_MEDIA:
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+    urlpatterns += [re_path(r"^media/products/(?P<path>.*)$", serve_product_photo)]

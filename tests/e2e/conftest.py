@@ -17,6 +17,7 @@ def _in_here(item) -> bool:
     return Path(__file__).parent in Path(item.path).parents
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django's own reordering (transactional tests last)
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last, and skip (saying why) where there is no browser.
 

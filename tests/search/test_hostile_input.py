@@ -294,14 +294,7 @@ def test_similar_products_with_odd_skus_and_limits(indexed_catalog, client, sku,
     assert response.status_code == status
 
 
-NUL_IN_SKU = pytest.param(
-    "/products/%00/",
-    marks=pytest.mark.xfail(
-        strict=True,
-        reason="catalog: product_by_sku passes a NUL to PostgreSQL (DataError, 500); "
-        "reported to the catalog owner",
-    ),
-)
+NUL_IN_SKU = "/products/%00/"
 
 
 @pytest.mark.parametrize(
