@@ -65,7 +65,9 @@ def prepare_index(model_id: str, revision: str | None = None) -> int:
 
 @shared_task(acks_late=True)
 def sweep_stale_products() -> int:
-    """Celery beat's safety net: re-enqueue every product whose vector is missing or stale."""
+    """Celery beat's safety net: re-enqueue every product whose vector is missing or stale,
+    and recount the keyword leg's word statistics (idf) for what changed since."""
+    indexing.refresh_lexeme_stats()
     count = sweeper.sweep_stale_products(batch_size=settings.VITRINE_SWEEP_BATCH_SIZE)
     logger.info("sweeper enqueued %d products", count)
     return count
