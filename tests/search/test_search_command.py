@@ -95,3 +95,10 @@ def test_text_search_still_works(indexed_catalog):
     lines = run("coffee mug")
     assert re.match(r"\d+ results for 'coffee mug' \(page 1/1\)", lines[0]), lines[0]
     assert ranked_skus(lines)[0].startswith("MUG-")
+
+
+def test_mode_and_category_options_narrow_the_search(indexed_catalog):
+    out = io.StringIO()
+    call_command("search", "mug", "--mode", "lexical", "--category", "home/kitchen", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert all("MUG" in line for line in lines[1:-1]) and len(lines) > 2

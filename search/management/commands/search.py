@@ -11,9 +11,12 @@ from django.core.management.base import BaseCommand, CommandError
 from catalog.images import PhotoRejected, open_photo
 from search.photos import QUERY_PHOTO_MAX_SIDE
 from search.services import (
+    MODES,
+    SORTS,
     InvalidSearch,
     SearchRequest,
     SearchUnavailable,
+    build_filters,
     normalise_query,
     search_products,
 )
@@ -31,6 +34,10 @@ class Command(BaseCommand):
         parser.add_argument("--page", type=int, default=1)
         parser.add_argument("--page-size", type=int, default=10)
         parser.add_argument("--no-rerank", action="store_true")
+        parser.add_argument("--mode", choices=MODES, default="hybrid")
+        parser.add_argument("--category", default="", help='a category path, e.g. "home/bath"')
+        parser.add_argument("--brand", action="append", default=[], help="repeat for several")
+        parser.add_argument("--sort", choices=SORTS, default="relevance")
         parser.add_argument("--json", action="store_true", help="print the response as JSON")
 
     def handle(
@@ -59,6 +66,9 @@ class Command(BaseCommand):
                     page=page,
                     page_size=page_size,
                     rerank=not no_rerank,
+                    mode=options["mode"],
+                    filters=build_filters(category=options["category"], brands=options["brand"]),
+                    sort=options["sort"],
                 )
             )
         except (InvalidSearch, SearchUnavailable) as exc:
