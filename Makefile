@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 TEST_VAR_DIR ?= $(CURDIR)/var/test
 PYTEST_ARGS ?=
 
-.PHONY: help setup browser run stop test lint format clean
+.PHONY: help setup browser run stop test lint format clean bench
 
 help: ## list the targets
 	@echo "Vitrine — multimodal product search"
@@ -64,6 +64,17 @@ test: setup browser ## the whole test suite, on its own embedded servers in var/
 	rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
 	exit $$rc
+
+# Its own embedded servers under BENCH_VAR_DIR (wiped first), a Celery worker, gunicorn on
+# 127.0.0.1:8090-8091 and wrk (installed from Debian when missing and we are root).
+BENCH_VAR_DIR ?= /tmp/vt-bench
+BENCH_ARGS ?=
+
+bench: setup ## performance at 100k products (~10 min): table + bench/results/latest.json
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || \
+		echo "make bench: could not install wrk; the load test will be skipped" >&2
+	HF_HUB_OFFLINE=1 $(PY) bench/run_bench.py --var-dir $(BENCH_VAR_DIR) $(BENCH_ARGS)
 
 lint: setup ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check .

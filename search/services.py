@@ -23,7 +23,7 @@ from search.encoding import PhotoQueryUnsupported, encode_query
 from search.facets import Facet, compute_facets
 from search.indexing import active_index
 from search.inference import embedder_for_index, get_reranker
-from search.models import ProductEmbedding
+from search.models import ProductEmbedding, SearchIndex
 from search.remote_inference import (
     RemoteInferenceUnavailable,
     encode_query_remotely,
@@ -161,8 +161,9 @@ def normalise_query(raw: str) -> tuple[str, bool]:
     return text, False
 
 
-def model_info() -> dict[str, object]:
-    index = active_index()
+def model_info(index: SearchIndex | None = None) -> dict[str, object]:
+    """The active models; `index`: the active index when the caller has just read it."""
+    index = index or active_index()
     return {
         "embedder": index.embedder if index else settings.VITRINE_EMBEDDER,
         "embedder_revision": (index.revision or None)
@@ -193,11 +194,13 @@ def search_products(request: SearchRequest) -> SearchResponse:
     if request.mode == "lexical" and not request.query:
         raise InvalidSearch("lexical mode searches words: give a query text")
     started = time.perf_counter()
-    key = _ranking_cache_key(request)
+    # Read once per search: the cache key, the vector leg and the model info all use it.
+    index = active_index()
+    key = _ranking_cache_key(request, index)
     ranking = cache.get(key)
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
     if ranking is None:
-        ranking = _rank(request, timings)
+        ranking = _rank(request, timings, index)
         cache.set(key, ranking, settings.SEARCH_RESULTS_CACHE_S)
 
     t = time.perf_counter()
@@ -219,7 +222,7 @@ def search_products(request: SearchRequest) -> SearchResponse:
         page=request.page,
         page_size=request.page_size,
         timings_ms={k: round(v, 2) for k, v in timings.items()},
-        model=model_info(),
+        model=model_info(index),
         notices=list(ranking.notices),
         facets=ranking.facets,
         mode=ranking.mode,
@@ -256,8 +259,7 @@ class _Ranking:
     suggestion: str | None = None
 
 
-def _ranking_cache_key(request: SearchRequest) -> str:
-    index = active_index()
+def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None) -> str:
     digest = hashlib.sha256()
     parts = [
         index.pk if index else None,
@@ -296,14 +298,13 @@ def _query_vector(index, request: SearchRequest) -> np.ndarray:
     return vector
 
 
-def _rank(request: SearchRequest, timings: dict[str, float]) -> _Ranking:
+def _rank(request: SearchRequest, timings: dict[str, float], index: SearchIndex | None) -> _Ranking:
     limit = settings.SEARCH_MAX_CANDIDATES
     notices: list[str] = []
     mode = "vector" if not request.query else request.mode
     legs: dict[str, list[Candidate]] = {}
 
     if mode in ("hybrid", "vector"):
-        index = active_index()
         t = time.perf_counter()
         try:
             if index is None:
