@@ -139,6 +139,7 @@ _REFRESH_LEXICAL_SQL = """
 INSERT INTO search_lexicaldocument (product_id, document, keywords, updated_at)
 SELECT p.id,
        setweight(to_tsvector('english', p.name), 'A')
+    || setweight(to_tsvector('simple', p.sku), 'A')
     || setweight(to_tsvector('english', p.brand || ' '
                  || translate(coalesce(c.path, ''), '/-', '  ')), 'B')
     || setweight(jsonb_to_tsvector('english', p.attributes, '["string", "numeric"]'), 'C')

@@ -106,8 +106,17 @@ _embedders: OrderedDict[tuple[str, str | None], Embedder] = OrderedDict()
 _reranker: Reranker | None = None
 
 
+def _limit_torch_threads() -> None:
+    if settings.VITRINE_TORCH_THREADS:
+        import torch
+
+        torch.set_num_threads(settings.VITRINE_TORCH_THREADS)
+
+
 def load_embedder(model_id: str, revision: str | None) -> Embedder:
     from sentence_transformers import SentenceTransformer
+
+    _limit_torch_threads()
 
     kwargs = _load_kwargs(revision=revision)
     if settings.VITRINE_TRUNCATE_DIM:
@@ -123,6 +132,7 @@ def load_reranker() -> Reranker | None:
         return None
     from sentence_transformers import CrossEncoder
 
+    _limit_torch_threads()
     model_id = settings.VITRINE_RERANKER
     kwargs = _load_kwargs(revision=settings.VITRINE_RERANKER_REVISION)
     logger.info("loading reranker %s", model_id)
