@@ -4,6 +4,7 @@ import pytest
 
 from catalog import services as catalog
 from search import indexing
+from tests.support.catalogs import PHOTO_COLORS, SHOP_ROWS
 
 SMALL_CATALOG = [
     (
@@ -42,6 +43,34 @@ def indexed_catalog(db, png_bytes):
         )
         if not sku.startswith("LMP"):  # one product without a photo
             catalog.attach_image(product=product, content=png_bytes("blue"), filename="p.png")
+        ids.append(product.id)
+    indexing.embed_products(product_ids=ids)
+    return ids
+
+
+@pytest.fixture
+def shop(db):
+    """SHOP_ROWS embedded in-process with the real default model."""
+    ids = []
+    for sku, name, brand, category, price, color, description in SHOP_ROWS:
+        product, _ = catalog.upsert_product(
+            sku=sku, name=name, brand=brand, category=category, price=price,
+            attributes={"color": color}, description=description,
+        )  # fmt: skip
+        ids.append(product.id)
+    indexing.embed_products(product_ids=ids)
+    return ids
+
+
+@pytest.fixture
+def photo_catalog(db, settings, tiny_clip, png_bytes):
+    """Products told apart by photo only; the product vector is the photo's (weight 1)."""
+    settings.VITRINE_EMBEDDER = str(tiny_clip)
+    settings.VITRINE_IMAGE_WEIGHT = 1.0
+    ids = []
+    for sku, color in PHOTO_COLORS.items():
+        product, _ = catalog.upsert_product(sku=sku, name="Plain cotton t-shirt", price="10")
+        catalog.attach_image(product=product, content=png_bytes(color, (48, 48)), filename="t.png")
         ids.append(product.id)
     indexing.embed_products(product_ids=ids)
     return ids

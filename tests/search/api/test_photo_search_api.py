@@ -13,24 +13,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from catalog import services as catalog
-from search import indexing
-
-COLORS = {"RED-1": "red", "GRN-1": "green", "BLU-1": "blue", "YEL-1": "yellow"}
-
-
-@pytest.fixture
-def photo_catalog(db, settings, tiny_clip, png_bytes):
-    """Products told apart by photo only; the product vector is the photo's (weight 1)."""
-    settings.VITRINE_EMBEDDER = str(tiny_clip)
-    settings.VITRINE_IMAGE_WEIGHT = 1.0
-    ids = []
-    for sku, color in COLORS.items():
-        product, _ = catalog.upsert_product(sku=sku, name="Plain cotton t-shirt", price="10")
-        catalog.attach_image(product=product, content=png_bytes(color, (48, 48)), filename="t.png")
-        ids.append(product.id)
-    indexing.embed_products(product_ids=ids)
-
 
 def upload(content: bytes, name: str = "q.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="image/png")
