@@ -135,3 +135,21 @@ def celery_worker(django_db_setup, media_root, tmp_path_factory):
             proc.wait()
         if os.environ.get("CI"):
             sys.stderr.write(log.read_text(errors="replace")[-4000:])
+
+
+@pytest.fixture
+def image_host(settings):
+    """A local image host: (base URL, routes). Loopback is refused by default; the test
+    allow-lists only 127.0.0.1, as an operator would allow an internal CDN."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.support.image_host import ImageHostHandler
+
+    settings.VITRINE_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ImageHostHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", ImageHostHandler.routes
+    server.shutdown()
+    ImageHostHandler.routes.clear()
+    ImageHostHandler.hits.clear()

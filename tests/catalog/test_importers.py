@@ -7,10 +7,8 @@ import csv
 import io
 import json
 import struct
-import threading
 import zipfile
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,6 +17,7 @@ from django.core.management import call_command
 from catalog import importers
 from catalog.models import ImportJob, Product
 from catalog.signals import products_changed
+from tests.support.image_host import ImageHostHandler
 
 pytestmark = pytest.mark.django_db
 
@@ -420,36 +419,6 @@ def test_a_job_running_elsewhere_is_not_run_twice():
     assert importers.run_import(job_id=finished.pk).attempts == 1  # done stays done
 
 
-class _Images(BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, dict, bytes]] = {}
-    hits: list[str] = []
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        self.hits.append(self.path)
-        status, headers, body = self.routes.get(self.path, (404, {}, b""))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def image_host(settings):
-    """A local image host; loopback is refused unless allow-listed (as for an internal CDN)."""
-    settings.VITRINE_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", _Images.routes
-    server.shutdown()
-    _Images.routes.clear()
-    _Images.hits.clear()
-
-
 def test_image_urls_are_fetched_once_and_bad_ones_are_warnings(image_host, png_bytes):
     base, routes = image_host
     routes["/red.png"] = (200, {"Content-Type": "image/png"}, png_bytes("red"))
@@ -473,9 +442,9 @@ def test_image_urls_are_fetched_once_and_bad_ones_are_warnings(image_host, png_b
     assert "answered 404" in warnings["U-4"]
     assert "only http(s) URLs" in warnings["U-9"]
 
-    _Images.hits.clear()
+    ImageHostHandler.hits.clear()
     again = run_import(content)
-    assert again.unchanged == 6 and "/red.png" not in _Images.hits  # not downloaded again
+    assert again.unchanged == 6 and "/red.png" not in ImageHostHandler.hits  # not downloaded again
 
 
 def test_private_addresses_are_refused_without_an_allow_list(png_bytes, image_host, settings):

@@ -12,10 +12,7 @@ from catalog import importers
 from catalog.models import Product
 from config.celery import app
 from search import indexing
-from tests.catalog import test_importers
 from tests.catalog.test_importers import HEADER, make_zip
-
-image_host = test_importers.image_host  # the local image server fixture
 
 pytestmark = pytest.mark.django_db
 

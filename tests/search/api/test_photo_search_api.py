@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -43,37 +41,8 @@ def test_base64_photo_in_json(photo_catalog, client, png_bytes):
         assert response.json()["results"][0]["sku"] == "YEL-1"
 
 
-class _ImageServer(BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, dict, bytes]] = {}
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        status, headers, body = self.routes.get(self.path, (404, {}, b""))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def image_server(settings):
-    """A local image host. Loopback is refused by default; the test allow-lists only
-    127.0.0.1, as an operator would allow an internal CDN."""
-    settings.VITRINE_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ImageServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", _ImageServer.routes
-    server.shutdown()
-    _ImageServer.routes.clear()
-
-
-def test_image_url_is_fetched_and_searched(photo_catalog, client, png_bytes, image_server):
-    base, routes = image_server
+def test_image_url_is_fetched_and_searched(photo_catalog, client, png_bytes, image_host):
+    base, routes = image_host
     routes["/red.png"] = (200, {"Content-Type": "image/png"}, png_bytes("red", (48, 48)))
     response = client.post(
         "/api/v1/search", {"image_url": f"{base}/red.png"}, content_type="application/json"
@@ -95,9 +64,9 @@ def test_image_url_is_fetched_and_searched(photo_catalog, client, png_bytes, ima
     ],
 )
 def test_bad_image_urls_are_refused_with_the_reason(
-    photo_catalog, client, image_server, route, reason
+    photo_catalog, client, image_host, route, reason
 ):
-    base, routes = image_server
+    base, routes = image_host
     routes["/x"] = route
     response = client.post(
         "/api/v1/search", {"image_url": f"{base}/x"}, content_type="application/json"
