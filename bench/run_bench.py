@@ -904,7 +904,8 @@ class Bench:
 
         def catch(execute, sql, params, many, context):
             if "nearest" in sql:
-                captured.update(sql=sql, params=params)
+                # vector_candidates sends its set_config and the query as one message.
+                captured.update(sql=sql.split(";\n", 1)[-1], params=params)
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(catch):

@@ -9,13 +9,24 @@ adding a facet is configuration, not code, for the kinds below.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
+from django.db import connection
 
-from catalog.models import Category, Product
+from catalog.models import Product
+
+
+class FacetRow(NamedTuple):
+    """What the facets read of one product (the retrieval legs return it with each candidate)."""
+
+    sku: str
+    category_id: int | None
+    brand: str
+    price: Decimal | None
 
 
 @dataclass
@@ -39,28 +50,66 @@ def _bucket_label(low, high, currency: str = "") -> str:
     return f"{low}–{high}"
 
 
-def compute_facets(product_ids: Sequence[int], *, selected: dict[str, object]) -> list[Facet]:
+_CATEGORY_LABELS_SQL = """
+WITH RECURSIVE up AS (
+    SELECT id AS leaf, id, parent_id, name, 0 AS depth
+    FROM catalog_category WHERE id = ANY(%s)
+    UNION ALL
+    SELECT up.leaf, c.id, c.parent_id, c.name, up.depth + 1
+    FROM up JOIN catalog_category c ON c.id = up.parent_id
+)
+SELECT up.leaf, leaf.path, string_agg(up.name, ' / ' ORDER BY up.depth DESC)
+FROM up JOIN catalog_category leaf ON leaf.id = up.leaf
+GROUP BY up.leaf, leaf.path
+"""
+
+
+def _category_labels(category_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """id -> (path, full name "Home / Kitchen / Mugs") in one statement, whatever the depth."""
+    if not category_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_CATEGORY_LABELS_SQL, [category_ids])
+        return {leaf: (path, full_name) for leaf, path, full_name in cursor.fetchall()}
+
+
+def compute_facets(
+    product_ids: Sequence[int],
+    *,
+    selected: dict[str, object],
+    known: Mapping[int, FacetRow] | None = None,
+) -> list[Facet]:
     """Facet counts over these products. `selected` maps facet name -> current selection
-    (a category path, a tuple of brands, a (min, max) price pair) to mark chosen values."""
-    rows = list(
-        Product.objects.filter(id__in=list(product_ids)).values_list(
-            "category_id", "brand", "price"
-        )
-    )
+    (a category path, a tuple of brands, a (min, max) price pair) to mark chosen values.
+    `known`: rows the caller already has (the retrieval legs return them); only the other
+    products are read here."""
+    known = known or {}
+    rows = [known[pid] for pid in product_ids if pid in known]
+    missing = [pid for pid in product_ids if pid not in known]
+    if missing:
+        rows += [
+            FacetRow(*row)
+            for row in Product.objects.filter(id__in=missing).values_list(
+                "sku", "category_id", "brand", "price"
+            )
+        ]
+    # Ties in the counts keep SKU order, whichever way the rows arrived.
+    rows.sort(key=lambda row: row.sku)
     facets: list[Facet] = []
     for spec in settings.SEARCH_FACETS:
         facet = Facet(name=spec["name"], label=spec["label"])
         limit = spec.get("limit", 20)
         if spec["kind"] == "category":
-            counts = Counter(cat for cat, _, _ in rows if cat)
-            categories = Category.objects.select_related("parent__parent").in_bulk(list(counts))
-            for cat_id, count in counts.most_common(limit):
-                cat = categories[cat_id]
+            counts = Counter(row.category_id for row in rows if row.category_id)
+            top = counts.most_common(limit)
+            labels = _category_labels([cat_id for cat_id, _ in top])
+            for cat_id, count in top:
+                path, full_name = labels[cat_id]
                 facet.values.append(
-                    FacetValue(cat.path, cat.full_name, count, cat.path == selected.get(facet.name))
+                    FacetValue(path, full_name, count, path == selected.get(facet.name))
                 )
         elif spec["kind"] == "field":
-            column = {"brand": 1}[spec["field"]]
+            column = {"brand": 2}[spec["field"]]
             counts = Counter(row[column] for row in rows if row[column])
             chosen = {str(v).lower() for v in selected.get(facet.name) or ()}
             for value, count in counts.most_common(limit):
@@ -71,7 +120,7 @@ def compute_facets(product_ids: Sequence[int], *, selected: dict[str, object]) -
             for low, high in zip(edges, edges[1:], strict=False):
                 count = sum(
                     1
-                    for _, _, price in rows
+                    for _, _, _, price in rows
                     if price is not None
                     and price >= Decimal(low)
                     and (high is None or price < Decimal(high))

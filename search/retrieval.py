@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 
+from search.facets import FacetRow
 from search.models import SearchIndex
 
 if TYPE_CHECKING:
@@ -27,10 +29,32 @@ class Candidate:
     product_id: int
     retrieval_score: float  # vector: cosine similarity; keyword: rank score; fused: RRF score
     exact: bool = False  # the query is this product's SKU or brand, exactly
+    # What the facets count, read in the same statement as the candidate (no second query).
+    facet_row: FacetRow | None = field(default=None, compare=False)
 
 
 def _halfvec_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(f"{float(x):.6g}" for x in vector) + "]"
+
+
+def _fetch_with_settings(gucs: dict[str, str], sql: str, params: dict) -> list[tuple]:
+    """Rows of `sql` run with these settings local to its transaction (pooled connections
+    stay clean). With client-side binding (Django's default for psycopg 3) the settings and
+    the query go in one simple-protocol message, which PostgreSQL runs as one implicit
+    transaction: one round trip instead of BEGIN, set_config, query, COMMIT."""
+    set_sql = "SELECT " + ", ".join(
+        f"set_config('{name}', %(_guc{i})s, true)" for i, name in enumerate(gucs)
+    )
+    params = {**params, **{f"_guc{i}": value for i, value in enumerate(gucs.values())}}
+    with connection.cursor() as cursor:
+        if isinstance(cursor.cursor, psycopg.ClientCursor):
+            cursor.execute(set_sql + ";\n" + sql, params)
+            cursor.nextset()
+            return cursor.fetchall()
+    with transaction.atomic(), connection.cursor() as cursor:  # server-side binding
+        cursor.execute(set_sql, params)
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def filter_sql(filters: SearchFilters | None) -> tuple[str, dict]:
@@ -79,7 +103,8 @@ def vector_candidates(
     distance = f"e.embedding::halfvec({dims}) <=> %(q)s::halfvec({dims})"
     sql = f"""
         WITH nearest AS MATERIALIZED (
-            SELECT e.product_id, {distance} AS distance
+            SELECT e.product_id, {distance} AS distance,
+                   p.sku, p.category_id, p.brand, p.price
             FROM search_productembedding e
             JOIN catalog_product p ON p.id = e.product_id
             LEFT JOIN catalog_category c ON c.id = p.category_id
@@ -87,23 +112,19 @@ def vector_candidates(
             ORDER BY {distance}
             LIMIT %(limit)s
         )
-        SELECT product_id, 1 - distance FROM nearest ORDER BY distance
+        SELECT product_id, 1 - distance, sku, category_id, brand, price
+        FROM nearest ORDER BY distance
     """
     params.update(q=_halfvec_literal(query_vector), limit=limit)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # set_config(..., true) lasts for this transaction only: pooled connections stay clean.
-        cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true),"
-            " set_config('hnsw.iterative_scan', %s, true),"
-            " set_config('hnsw.max_scan_tuples', %s, true)",
-            [
-                str(settings.SEARCH_HNSW_EF_SEARCH),
-                "relaxed_order" if filters else "off",
-                str(settings.SEARCH_HNSW_MAX_SCAN_TUPLES),
-            ],
-        )
-        cursor.execute(sql, params)
-        return [Candidate(product_id=pid, retrieval_score=float(s)) for pid, s in cursor.fetchall()]
+    gucs = {
+        "hnsw.ef_search": str(settings.SEARCH_HNSW_EF_SEARCH),
+        "hnsw.iterative_scan": "relaxed_order" if filters else "off",
+        "hnsw.max_scan_tuples": str(settings.SEARCH_HNSW_MAX_SCAN_TUPLES),
+    }
+    return [
+        Candidate(product_id=pid, retrieval_score=float(s), facet_row=FacetRow(*row))
+        for pid, s, *row in _fetch_with_settings(gucs, sql, params)
+    ]
 
 
 _LEXICAL_SQL = """
@@ -132,7 +153,8 @@ SELECT l.product_id,
         FROM terms)
          + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1)
          + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
-       (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact
+       (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact,
+       p.sku, p.category_id, p.brand, p.price
 FROM search_lexicaldocument l
 CROSS JOIN q
 JOIN catalog_product p ON p.id = l.product_id
@@ -160,16 +182,18 @@ def lexical_candidates(
         trigram=settings.SEARCH_LEXICAL_TRIGRAM,
         idf=settings.SEARCH_LEXICAL_IDF,
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(settings.SEARCH_TRIGRAM_THRESHOLD)],
+    sql = _LEXICAL_SQL.replace("{where}", where)
+    gucs = {"pg_trgm.word_similarity_threshold": str(settings.SEARCH_TRIGRAM_THRESHOLD)}
+    rows = _fetch_with_settings(gucs, sql, params)
+    return [
+        Candidate(
+            product_id=pid,
+            retrieval_score=float(score),
+            exact=bool(exact),
+            facet_row=FacetRow(*row),
         )
-        cursor.execute(_LEXICAL_SQL.replace("{where}", where), params)
-        return [
-            Candidate(product_id=pid, retrieval_score=float(score), exact=bool(exact))
-            for pid, score, exact in cursor.fetchall()
-        ]
+        for pid, score, exact, *row in rows
+    ]
 
 
 def fuse(legs: dict[str, list[Candidate]], *, k: int, weights: dict[str, float]) -> list[Candidate]:

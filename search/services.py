@@ -372,7 +372,9 @@ def _rank(request: SearchRequest, timings: dict[str, float], index: SearchIndex 
             order = head + [pid for pid in order if pid not in rerank_scores]
         timings["rerank"] = (time.perf_counter() - t) * 1000
 
-    facets = compute_facets(order, selected=_selected_facets(request.filters))
+    # The legs read each candidate's facet fields with it: no second query over the list.
+    known = {c.product_id: c.facet_row for leg in legs.values() for c in leg if c.facet_row}
+    facets = compute_facets(order, selected=_selected_facets(request.filters), known=known)
     suggestion = None
     if "lexical" in legs:
         suggestion = spelling_suggestion(request.query)
