@@ -43,6 +43,11 @@ class Category(models.Model):
         return " / ".join(reversed(names))
 
 
+def product_url(sku: str) -> str:
+    """A product's page, from its SKU alone (result lists build it without the model)."""
+    return reverse("catalog:product-detail", kwargs={"sku": sku})
+
+
 class Product(models.Model):
     sku = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=500)
@@ -67,7 +72,7 @@ class Product(models.Model):
         return f"{self.sku} — {self.name}"
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:product-detail", kwargs={"sku": self.sku})
+        return product_url(self.sku)
 
     @property
     def primary_image(self) -> ProductImage | None:

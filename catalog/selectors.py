@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from catalog.models import Category, Product, ProductImage
+from catalog.models import Category, Product, ProductImage, product_url
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """What a list of results shows of a product: no model instances, no related objects."""
+
+    id: int
+    sku: str
+    name: str
+    price: Decimal | None
+    currency: str
+    photo: str | None  # the stored name of its first photo
+
+    @property
+    def url(self) -> str:
+        return product_url(self.sku)
+
+    @property
+    def photo_url(self) -> str | None:
+        if not self.photo:
+            return None
+        return ProductImage._meta.get_field("file").storage.url(self.photo)
+
+
+def product_cards(*, ids: Iterable[int]) -> dict[int, ProductCard]:
+    """id -> card for these products, in one query (a search page: 20 products; building
+    model instances with their categories and photos cost ~3 ms of a ~30 ms search)."""
+    first_photo = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+    rows = (
+        Product.objects.filter(id__in=list(ids))
+        .order_by()
+        .annotate(photo=Subquery(first_photo.values("file")[:1]))
+        .values_list("id", "sku", "name", "price", "currency", "photo")
+    )
+    return {row[0]: ProductCard(*row) for row in rows}
 
 
 def products_with_photos(*, ids: Iterable[int] | None = None) -> QuerySet[Product]:

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from PIL import Image
 
 from catalog.models import Product
-from catalog.selectors import products_with_photos
+from catalog.selectors import ProductCard, product_cards, products_with_photos
 from search.documents import build_document
 from search.encoding import PhotoQueryUnsupported, encode_query
 from search.facets import Facet, compute_facets
@@ -207,7 +207,7 @@ def search_products(request: SearchRequest) -> SearchResponse:
     order = _sorted(ranking.order, request.sort)
     start = (request.page - 1) * request.page_size
     page_ids = order[start : start + request.page_size]
-    products = {p.id: p for p in products_with_photos(ids=page_ids)}
+    products = product_cards(ids=page_ids)
     hits = [
         _hit(products[pid], ranking.retrieval[pid], ranking.rerank.get(pid))
         for pid in page_ids
@@ -415,16 +415,15 @@ def _rerank_query(reranker, text: str, photo: Image.Image | None):
     return None, "The reranker reads text only: a photo-only search is not reranked."
 
 
-def _hit(product: Product, retrieval_score: float, rerank_score: float | None) -> SearchHit:
-    photo = product.primary_image
+def _hit(product: ProductCard, retrieval_score: float, rerank_score: float | None) -> SearchHit:
     return SearchHit(
         product_id=product.id,
         sku=product.sku,
         name=product.name,
         price=product.price,
         currency=product.currency,
-        url=product.get_absolute_url(),
-        image=photo.file.url if photo else None,
+        url=product.url,
+        image=product.photo_url,
         score=rerank_score if rerank_score is not None else retrieval_score,
         retrieval_score=retrieval_score,
         rerank_score=rerank_score,
@@ -451,7 +450,7 @@ def similar_products(*, product: Product, limit: int = 8) -> list[SearchHit]:
         for c in vector_candidates(index=index, query_vector=vector, limit=limit + 1)
         if c.product_id != product.id
     ][:limit]
-    products = {p.id: p for p in products_with_photos(ids=[c.product_id for c in candidates])}
+    products = product_cards(ids=[c.product_id for c in candidates])
     return [
         _hit(products[c.product_id], c.retrieval_score, None)
         for c in candidates
