@@ -302,6 +302,10 @@ SEARCH_LEXICAL_TRIGRAM = env_bool("VITRINE_LEXICAL_TRIGRAM", True)
 # Weigh query words by rarity (idf from search.LexemeStat); off = every word counts the same.
 SEARCH_LEXICAL_IDF = env_bool("VITRINE_LEXICAL_IDF", True)
 SEARCH_TRIGRAM_THRESHOLD = env_float("VITRINE_TRIGRAM_THRESHOLD", 0.5)
+# The keyword leg ranks in two stages: each match branch (words, trigram near-misses) keeps its
+# best N rows by a cheap measure, and only those get the full score. A query matching fewer
+# rows ranks exactly as in one stage; see docs/BENCHMARKS.md (Performance).
+SEARCH_LEXICAL_FIRST_STAGE = env_int("VITRINE_LEXICAL_FIRST_STAGE", 2000)
 # Reciprocal rank fusion of the keyword and vector legs: weight / (k + rank) per leg.
 SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
 SEARCH_RRF_WEIGHTS = {

@@ -146,7 +146,37 @@ terms AS MATERIALIZED (
     FROM unnest(tsvector_to_array(to_tsvector('english', %(q)s))) AS t(lexeme)
     LEFT JOIN search_lexemestat s ON s.lexeme = t.lexeme
     LEFT JOIN search_lexemestat total ON total.lexeme = ''
+),
+-- First stage: the full score below costs a trigram similarity and a ts_rank per query word
+-- for every row, and a common word ("black") matches a third of a big catalog. So each
+-- branch of the match keeps its best %(first_stage)s rows (exact SKU/brand first): word
+-- matches by the score's word part (its idf weights inlined by `_first_stage_score`: a third
+-- of the cost of the per-row subquery below), trigram near-misses by their similarity.
+-- A query with fewer matches keeps them all and ranks exactly as a one-stage query would.
+matched AS MATERIALIZED (
+    (SELECT l.product_id
+     FROM search_lexicaldocument l
+     CROSS JOIN q
+     JOIN catalog_product p ON p.id = l.product_id
+     LEFT JOIN catalog_category c ON c.id = p.category_id
+     WHERE l.document @@ q.loose AND {where}
+     ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
+              {first_stage_score} + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1) DESC,
+              l.product_id
+     LIMIT %(first_stage)s)
+    UNION
+    -- Each branch has its own GIN index (the SKU is a word of the document), so no table scan.
+    (SELECT l.product_id
+     FROM search_lexicaldocument l
+     CROSS JOIN q
+     JOIN catalog_product p ON p.id = l.product_id
+     LEFT JOIN catalog_category c ON c.id = p.category_id
+     WHERE %(trigram)s AND q.text <%% l.keywords AND {where}
+     ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
+              word_similarity(q.text, l.keywords) DESC, l.product_id
+     LIMIT %(first_stage)s)
 )
+-- Second stage: the full score over those rows only.
 SELECT l.product_id,
        (SELECT coalesce(sum(terms.idf * ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document,
                                                  quote_literal(terms.lexeme)::tsquery, 1)), 0)
@@ -155,16 +185,40 @@ SELECT l.product_id,
          + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
        (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact,
        p.sku, p.category_id, p.brand, p.price
-FROM search_lexicaldocument l
+FROM matched m
+JOIN search_lexicaldocument l ON l.product_id = m.product_id
 CROSS JOIN q
 JOIN catalog_product p ON p.id = l.product_id
-LEFT JOIN catalog_category c ON c.id = p.category_id
--- Each branch has its own GIN index (the SKU is a word of the document), so no table scan.
-WHERE (l.document @@ q.loose OR (%(trigram)s AND q.text <%% l.keywords))
-  AND {where}
 ORDER BY exact DESC, score DESC, l.product_id
 LIMIT %(limit)s
 """
+
+
+_TERMS_SQL = """
+SELECT t.lexeme::text,
+       CASE WHEN %(idf)s AND total.ndoc > 0
+            THEN ln(1 + (total.ndoc - coalesce(s.ndoc, 0) + 0.5) / (coalesce(s.ndoc, 0) + 0.5))
+            ELSE 1 END
+FROM unnest(tsvector_to_array(to_tsvector('english', %(q)s))) AS t(lexeme)
+LEFT JOIN search_lexemestat s ON s.lexeme = t.lexeme
+LEFT JOIN search_lexemestat total ON total.lexeme = ''
+"""
+
+
+def _first_stage_score(query: str, params: dict) -> str:
+    """The idf-weighted word part of the keyword score as one inline expression (the words
+    and weights read first, as the `terms` CTE computes them); adds its values to params."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TERMS_SQL, {"q": query, "idf": params["idf"]})
+        terms = cursor.fetchall()
+    parts = []
+    for i, (lexeme, idf) in enumerate(terms):
+        params[f"_lex{i}"], params[f"_idf{i}"] = lexeme, idf
+        parts.append(
+            f"%(_idf{i})s * ts_rank('{{0.1, 0.2, 0.4, 1.0}}', l.document,"
+            f" quote_literal(%(_lex{i})s)::tsquery, 1)"
+        )
+    return "(" + (" + ".join(parts) or "0") + ")"
 
 
 def lexical_candidates(
@@ -179,10 +233,13 @@ def lexical_candidates(
     params.update(
         q=query,
         limit=limit,
+        first_stage=max(limit, settings.SEARCH_LEXICAL_FIRST_STAGE),
         trigram=settings.SEARCH_LEXICAL_TRIGRAM,
         idf=settings.SEARCH_LEXICAL_IDF,
     )
-    sql = _LEXICAL_SQL.replace("{where}", where)
+    sql = _LEXICAL_SQL.replace("{where}", where).replace(
+        "{first_stage_score}", _first_stage_score(query, params)
+    )
     gucs = {"pg_trgm.word_similarity_threshold": str(settings.SEARCH_TRIGRAM_THRESHOLD)}
     rows = _fetch_with_settings(gucs, sql, params)
     return [
