@@ -302,12 +302,17 @@ SEARCH_LEXICAL_TRIGRAM = env_bool("VITRINE_LEXICAL_TRIGRAM", True)
 # Weigh query words by rarity (idf from search.LexemeStat); off = every word counts the same.
 SEARCH_LEXICAL_IDF = env_bool("VITRINE_LEXICAL_IDF", True)
 SEARCH_TRIGRAM_THRESHOLD = env_float("VITRINE_TRIGRAM_THRESHOLD", 0.5)
-# Reciprocal rank fusion of the keyword and vector legs: weight / (k + rank) per leg.
-SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
-SEARCH_RRF_WEIGHTS = {
-    "vector": env_float("VITRINE_RRF_VECTOR_WEIGHT", 1.0),
-    "lexical": env_float("VITRINE_RRF_LEXICAL_WEIGHT", 1.0),
+# How the keyword and vector legs become one ranking (docs/BENCHMARKS.md, "Relevance"):
+# "convex" (default): each leg's scores min-max normalised per query, then a weighted sum,
+# every candidate scored by both legs; "rrf": reciprocal rank fusion, weight / (k + rank).
+SEARCH_FUSION = os.environ.get("VITRINE_FUSION", "convex")
+if SEARCH_FUSION not in ("convex", "rrf"):
+    raise RuntimeError(f"VITRINE_FUSION must be convex or rrf, not {SEARCH_FUSION!r}.")
+SEARCH_FUSION_WEIGHTS = {
+    "vector": env_float("VITRINE_VECTOR_WEIGHT", 1.0),
+    "lexical": env_float("VITRINE_LEXICAL_WEIGHT", 1.0),
 }
+SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
 # A ranked candidate list is kept this long so page 2 of a query is cut from the same list
 # as page 1; query vectors are kept longer (repeated head queries skip the encoder).
 SEARCH_RESULTS_CACHE_S = env_int("VITRINE_RESULTS_CACHE_S", 300)
