@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -191,14 +191,18 @@ def dense_similarities(
         return {pid: float(similarity) for pid, similarity in cursor.fetchall()}
 
 
-def _ordered(scores: dict[int, float], exact: set[int]) -> list[Candidate]:
-    """Exact SKU/brand matches from the keyword leg stay on top whatever the scores."""
+def _ordered(scores: dict[int, float], legs: dict[str, list[Candidate]]) -> list[Candidate]:
+    """Fused candidates, best first. Exact SKU/brand matches from the keyword leg stay on top
+    whatever the scores; what else a leg read about a product is kept."""
+    first: dict[int, Candidate] = {}
+    exact: set[int] = set()
+    for candidates in legs.values():
+        for candidate in candidates:
+            first.setdefault(candidate.product_id, candidate)
+            if candidate.exact:
+                exact.add(candidate.product_id)
     ordered = sorted(scores, key=lambda pid: (pid not in exact, -scores[pid], pid))
-    return [Candidate(pid, retrieval_score=scores[pid], exact=pid in exact) for pid in ordered]
-
-
-def _exact_matches(legs: dict[str, list[Candidate]]) -> set[int]:
-    return {c.product_id for candidates in legs.values() for c in candidates if c.exact}
+    return [replace(first[pid], retrieval_score=scores[pid], exact=pid in exact) for pid in ordered]
 
 
 def fuse_reciprocal_ranks(
@@ -211,7 +215,7 @@ def fuse_reciprocal_ranks(
         for rank, candidate in enumerate(candidates, start=1):
             pid = candidate.product_id
             scores[pid] = scores.get(pid, 0.0) + weight / (k + rank)
-    return _ordered(scores, _exact_matches(legs))
+    return _ordered(scores, legs)
 
 
 def fuse_scores(legs: dict[str, list[Candidate]], *, weights: dict[str, float]) -> list[Candidate]:
@@ -234,7 +238,7 @@ def fuse_scores(legs: dict[str, list[Candidate]], *, weights: dict[str, float]) 
             share = (candidate.retrieval_score - low) / (high - low) if high > low else 1.0
             pid = candidate.product_id
             scores[pid] = scores.get(pid, 0.0) + weight * share
-    return _ordered(scores, _exact_matches(legs))
+    return _ordered(scores, legs)
 
 
 def spelling_suggestion(query: str) -> str | None:

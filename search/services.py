@@ -8,7 +8,7 @@ import math
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
@@ -397,9 +397,15 @@ def _fuse(
     # Score fusion needs both scores of every candidate: a keyword match outside the vector
     # leg's top list is scored from its stored vector, not counted as a zero.
     seen = {c.product_id for c in legs["vector"]}
-    missing = [c.product_id for c in legs["lexical"] if c.product_id not in seen]
-    similarities = dense_similarities(index=index, query_vector=query_vector, product_ids=missing)
-    vector = legs["vector"] + [Candidate(pid, s) for pid, s in similarities.items()]
+    missing = [c for c in legs["lexical"] if c.product_id not in seen]
+    similarities = dense_similarities(
+        index=index, query_vector=query_vector, product_ids=[c.product_id for c in missing]
+    )
+    vector = legs["vector"] + [
+        replace(c, retrieval_score=similarities[c.product_id], exact=False)
+        for c in missing
+        if c.product_id in similarities
+    ]
     return fuse_scores({**legs, "vector": vector}, weights=weights)
 
 
