@@ -151,6 +151,7 @@ CELERY_TASK_ROUTES = {
     # Bulk imports and photo downloads: CPU and network, never on the GPU workers.
     "catalog.tasks.run_import": {"queue": "imports"},
     "catalog.tasks.fetch_product_photos": {"queue": "imports"},
+    "catalog.tasks.resume_stalled_import_jobs": {"queue": "imports"},
 }
 # Longer than the slowest embedding batch, or Redis re-delivers a task that is still running.
 # The socket timeouts keep a publish from waiting forever on a broker that vanished without
@@ -221,6 +222,13 @@ VITRINE_IMPORT_FETCH_CONCURRENCY = env_int("VITRINE_IMPORT_FETCH_CONCURRENCY", 8
 # A running import whose heartbeat is older than this is taken over by the next import worker
 # that starts (its worker died); the batch in flight is redone, committed batches are not.
 VITRINE_IMPORT_STALL_S = env_float("VITRINE_IMPORT_STALL_S", 600.0)
+# An import whose worker died is continued by the next import worker that starts; beat's check
+# catches the case where none restarts (one of several processes killed, a lost message).
+CELERY_BEAT_SCHEDULE["resume-stalled-imports"] = {
+    "task": "catalog.tasks.resume_stalled_import_jobs",
+    "schedule": VITRINE_IMPORT_STALL_S,
+    "options": {"expires": VITRINE_IMPORT_STALL_S},
+}
 # Pause between batches, to go easy on a database that also serves the shop (0 = none).
 VITRINE_IMPORT_BATCH_PAUSE_S = env_float("VITRINE_IMPORT_BATCH_PAUSE_S", 0.0)
 VITRINE_IMPORT_REPORT_ROWS = env_int("VITRINE_IMPORT_REPORT_ROWS", 500)  # shown in the admin
