@@ -38,6 +38,16 @@ def fetch_product_photos(product_id: int, urls: list[str]) -> None:
     importers.fetch_photos_for_product(product_id=product_id, urls=urls)
 
 
+@shared_task(ignore_result=True)
+def resume_stalled_import_jobs() -> int:
+    """Celery beat's check for imports whose worker died while every import worker stayed up
+    (one of several processes killed, a lost message): continue them from their last batch."""
+    resumed = importers.resume_stalled_imports()
+    if resumed:
+        logger.info("resuming stalled imports: %s", resumed)
+    return len(resumed)
+
+
 @worker_ready.connect
 def resume_stalled_imports(sender=None, **_kwargs) -> None:
     """When an import worker starts (e.g. after a crash), jobs whose run died are continued

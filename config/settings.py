@@ -151,6 +151,7 @@ CELERY_TASK_ROUTES = {
     # Bulk imports and photo downloads: CPU and network, never on the GPU workers.
     "catalog.tasks.run_import": {"queue": "imports"},
     "catalog.tasks.fetch_product_photos": {"queue": "imports"},
+    "catalog.tasks.resume_stalled_import_jobs": {"queue": "imports"},
 }
 # Longer than the slowest embedding batch, or Redis re-delivers a task that is still running.
 # The socket timeouts keep a publish from waiting forever on a broker that vanished without
@@ -221,6 +222,13 @@ VITRINE_IMPORT_FETCH_CONCURRENCY = env_int("VITRINE_IMPORT_FETCH_CONCURRENCY", 8
 # A running import whose heartbeat is older than this is taken over by the next import worker
 # that starts (its worker died); the batch in flight is redone, committed batches are not.
 VITRINE_IMPORT_STALL_S = env_float("VITRINE_IMPORT_STALL_S", 600.0)
+# An import whose worker died is continued by the next import worker that starts; beat's check
+# catches the case where none restarts (one of several processes killed, a lost message).
+CELERY_BEAT_SCHEDULE["resume-stalled-imports"] = {
+    "task": "catalog.tasks.resume_stalled_import_jobs",
+    "schedule": VITRINE_IMPORT_STALL_S,
+    "options": {"expires": VITRINE_IMPORT_STALL_S},
+}
 # Pause between batches, to go easy on a database that also serves the shop (0 = none).
 VITRINE_IMPORT_BATCH_PAUSE_S = env_float("VITRINE_IMPORT_BATCH_PAUSE_S", 0.0)
 VITRINE_IMPORT_REPORT_ROWS = env_int("VITRINE_IMPORT_REPORT_ROWS", 500)  # shown in the admin
@@ -306,12 +314,17 @@ SEARCH_TRIGRAM_THRESHOLD = env_float("VITRINE_TRIGRAM_THRESHOLD", 0.5)
 # best N rows by a cheap measure, and only those get the full score. A query matching fewer
 # rows ranks exactly as in one stage; see docs/BENCHMARKS.md (Performance).
 SEARCH_LEXICAL_FIRST_STAGE = env_int("VITRINE_LEXICAL_FIRST_STAGE", 2000)
-# Reciprocal rank fusion of the keyword and vector legs: weight / (k + rank) per leg.
-SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
-SEARCH_RRF_WEIGHTS = {
-    "vector": env_float("VITRINE_RRF_VECTOR_WEIGHT", 1.0),
-    "lexical": env_float("VITRINE_RRF_LEXICAL_WEIGHT", 1.0),
+# How the keyword and vector legs become one ranking (docs/BENCHMARKS.md, "Relevance"):
+# "convex" (default): each leg's scores min-max normalised per query, then a weighted sum,
+# every candidate scored by both legs; "rrf": reciprocal rank fusion, weight / (k + rank).
+SEARCH_FUSION = os.environ.get("VITRINE_FUSION", "convex")
+if SEARCH_FUSION not in ("convex", "rrf"):
+    raise RuntimeError(f"VITRINE_FUSION must be convex or rrf, not {SEARCH_FUSION!r}.")
+SEARCH_FUSION_WEIGHTS = {
+    "vector": env_float("VITRINE_VECTOR_WEIGHT", 1.0),
+    "lexical": env_float("VITRINE_LEXICAL_WEIGHT", 1.0),
 }
+SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
 # A ranked candidate list is kept this long so page 2 of a query is cut from the same list
 # as page 1; query vectors are kept longer (repeated head queries skip the encoder).
 SEARCH_RESULTS_CACHE_S = env_int("VITRINE_RESULTS_CACHE_S", 300)

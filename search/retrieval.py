@@ -1,6 +1,7 @@
 """Candidate retrieval: the vector leg (HNSW over one SearchIndex), the keyword leg
 (weighted tsvector + trigram typo matching + exact SKU/brand), shopper filters applied inside
-both legs so a selective filter still fills a page, and reciprocal rank fusion.
+both legs so a selective filter still fills a page, and the fusion of both legs
+(a convex combination of normalised scores, or reciprocal rank fusion).
 
 Raw SQL where the planner must see exactly what the indexes were built on
 (`embedding::halfvec(dims)` with `index_id = N`, `document @@ tsquery`, `keywords %> q`)."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Candidate:
     product_id: int
-    retrieval_score: float  # vector: cosine similarity; keyword: rank score; fused: RRF score
+    retrieval_score: float  # vector: cosine similarity; keyword: rank score; fused: fusion score
     exact: bool = False  # the query is this product's SKU or brand, exactly
     # What the facets count, read in the same statement as the candidate (no second query).
     facet_row: FacetRow | None = field(default=None, compare=False)
@@ -253,20 +254,72 @@ def lexical_candidates(
     ]
 
 
-def fuse(legs: dict[str, list[Candidate]], *, k: int, weights: dict[str, float]) -> list[Candidate]:
-    """Reciprocal rank fusion: each leg votes weight / (k + rank). Exact SKU/brand matches
-    from the keyword leg stay on top whatever the vote."""
-    scores: dict[int, float] = {}
+def dense_similarities(
+    *, index: SearchIndex, query_vector: np.ndarray, product_ids: Sequence[int]
+) -> dict[int, float]:
+    """Cosine similarity of the query to each of these products' stored vectors in this
+    index (products without one are left out). Used to score keyword matches that the vector
+    leg's top list did not reach: each is one row read by primary key, no graph walk."""
+    if not product_ids:
+        return {}
+    dims = int(index.dims)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT product_id, 1 - (embedding::halfvec({dims}) <=> %s::halfvec({dims}))"
+            " FROM search_productembedding WHERE index_id = %s AND product_id = ANY(%s)",
+            [_halfvec_literal(query_vector), int(index.pk), list(product_ids)],
+        )
+        return {pid: float(similarity) for pid, similarity in cursor.fetchall()}
+
+
+def _ordered(scores: dict[int, float], legs: dict[str, list[Candidate]]) -> list[Candidate]:
+    """Fused candidates, best first. Exact SKU/brand matches from the keyword leg stay on top
+    whatever the scores; what else a leg read about a product is kept."""
+    first: dict[int, Candidate] = {}
     exact: set[int] = set()
+    for candidates in legs.values():
+        for candidate in candidates:
+            first.setdefault(candidate.product_id, candidate)
+            if candidate.exact:
+                exact.add(candidate.product_id)
+    ordered = sorted(scores, key=lambda pid: (pid not in exact, -scores[pid], pid))
+    return [replace(first[pid], retrieval_score=scores[pid], exact=pid in exact) for pid in ordered]
+
+
+def fuse_reciprocal_ranks(
+    legs: dict[str, list[Candidate]], *, k: int, weights: dict[str, float]
+) -> list[Candidate]:
+    """Reciprocal rank fusion: each leg votes weight / (k + rank); scores are ignored."""
+    scores: dict[int, float] = {}
     for leg, candidates in legs.items():
         weight = weights.get(leg, 1.0)
         for rank, candidate in enumerate(candidates, start=1):
             pid = candidate.product_id
             scores[pid] = scores.get(pid, 0.0) + weight / (k + rank)
-            if candidate.exact:
-                exact.add(candidate.product_id)
-    ordered = sorted(scores, key=lambda pid: (pid not in exact, -scores[pid], pid))
-    return [Candidate(pid, retrieval_score=scores[pid], exact=pid in exact) for pid in ordered]
+    return _ordered(scores, legs)
+
+
+def fuse_scores(legs: dict[str, list[Candidate]], *, weights: dict[str, float]) -> list[Candidate]:
+    """Convex combination of the legs' scores, each min-max normalised over its own
+    candidates for this query (Bruch et al., "An Analysis of Fusion Functions for Hybrid
+    Retrieval", 2023). Unlike rank fusion it keeps how far apart the scores are: a product
+    far ahead in one leg stays ahead, two near-ties stay near. A product a leg did not
+    return gets 0 from it (it scored below that leg's worst candidate, or not at all), so
+    give each leg every candidate it can score (see `dense_similarities`). Weights are
+    relative: 1 and 1 is the plain average."""
+    total = sum(weights.get(leg, 1.0) for leg in legs) or 1.0
+    scores: dict[int, float] = {}
+    for leg, candidates in legs.items():
+        if not candidates:
+            continue
+        weight = weights.get(leg, 1.0) / total
+        values = [c.retrieval_score for c in candidates]
+        low, high = min(values), max(values)
+        for candidate in candidates:
+            share = (candidate.retrieval_score - low) / (high - low) if high > low else 1.0
+            pid = candidate.product_id
+            scores[pid] = scores.get(pid, 0.0) + weight * share
+    return _ordered(scores, legs)
 
 
 def spelling_suggestion(query: str) -> str | None:

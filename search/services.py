@@ -8,7 +8,7 @@ import math
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
@@ -32,7 +32,9 @@ from search.remote_inference import (
 from search.rerank import rerank_candidates
 from search.retrieval import (
     Candidate,
-    fuse,
+    dense_similarities,
+    fuse_reciprocal_ranks,
+    fuse_scores,
     lexical_candidates,
     spelling_suggestion,
     vector_candidates,
@@ -177,7 +179,7 @@ def model_info(index: SearchIndex | None = None) -> dict[str, object]:
 def search_products(request: SearchRequest) -> SearchResponse:
     """Rank the catalog for a text, photo or text+photo query and cut out one page.
 
-    hybrid (default): keyword and vector legs fused by reciprocal rank; vector: nearest
+    hybrid (default): keyword and vector legs fused (settings.SEARCH_FUSION); vector: nearest
     neighbours only; lexical: keyword leg only. Filters apply inside each leg. The top N are
     reranked when a reranker is configured. The ranked list is cached briefly so page 2
     comes from the same list as page 1.
@@ -268,6 +270,8 @@ def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None) -> str
         repr(request.filters),
         request.rerank and settings.VITRINE_RERANKER,
         settings.SEARCH_MAX_CANDIDATES,
+        settings.SEARCH_FUSION,
+        settings.SEARCH_FUSION_WEIGHTS,
     ]
     digest.update(repr(parts).encode())
     if request.photo is not None:
@@ -343,7 +347,9 @@ def _rank(request: SearchRequest, timings: dict[str, float], index: SearchIndex 
         timings["retrieve"] += (time.perf_counter() - t) * 1000
 
     if len(legs) > 1:
-        fused = fuse(legs, k=settings.SEARCH_RRF_K, weights=settings.SEARCH_RRF_WEIGHTS)
+        t = time.perf_counter()
+        fused = _fuse(legs, index=index, query_vector=query_vector)
+        timings["retrieve"] += (time.perf_counter() - t) * 1000
     else:
         fused = next(iter(legs.values()))
     fused = fused[:limit]
@@ -381,6 +387,28 @@ def _rank(request: SearchRequest, timings: dict[str, float], index: SearchIndex 
         if suggestion == request.query.lower():
             suggestion = None
     return _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion)
+
+
+def _fuse(
+    legs: dict[str, list[Candidate]], *, index: SearchIndex, query_vector: np.ndarray
+) -> list[Candidate]:
+    """One ranking from the keyword and vector legs (settings.SEARCH_FUSION)."""
+    weights = settings.SEARCH_FUSION_WEIGHTS
+    if settings.SEARCH_FUSION == "rrf":
+        return fuse_reciprocal_ranks(legs, k=settings.SEARCH_RRF_K, weights=weights)
+    # Score fusion needs both scores of every candidate: a keyword match outside the vector
+    # leg's top list is scored from its stored vector, not counted as a zero.
+    seen = {c.product_id for c in legs["vector"]}
+    missing = [c for c in legs["lexical"] if c.product_id not in seen]
+    similarities = dense_similarities(
+        index=index, query_vector=query_vector, product_ids=[c.product_id for c in missing]
+    )
+    vector = legs["vector"] + [
+        replace(c, retrieval_score=similarities[c.product_id], exact=False)
+        for c in missing
+        if c.product_id in similarities
+    ]
+    return fuse_scores({**legs, "vector": vector}, weights=weights)
 
 
 def _selected_facets(filters: SearchFilters) -> dict[str, object]:

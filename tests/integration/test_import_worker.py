@@ -9,16 +9,18 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from catalog.models import ImportJob, Product
-from catalog.tasks import run_import
+from catalog.tasks import resume_stalled_import_jobs, run_import
 from config.celery import app
 from search.models import ProductEmbedding
 from tests.catalog.test_importers import HEADER, make_zip
@@ -141,3 +143,23 @@ def test_a_killed_import_is_resumed_by_the_next_worker_without_duplicates(tmp_pa
     assert counts == (rows, rows, rows, 0, 0)
     assert job.attempts == 2
     assert Product.objects.count() == rows
+
+
+def test_beat_continues_a_stalled_import_while_every_worker_stays_up(celery_worker, settings):
+    rows = 12
+    content = HEADER + "".join(f"S-{i},Spoon {i},,,Home/Kitchen,{i},,,\n" for i in range(rows))
+    job = ImportJob()
+    job.file.save("spoons.csv", ContentFile(content.encode()))
+    # Its worker process died an hour ago before the first batch; no import worker restarted.
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="running", heartbeat_at=an_hour_ago, created_at=an_hour_ago
+    )
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "catalog.tasks.resume_stalled_import_jobs" in scheduled
+    assert resume_stalled_import_jobs() == 1  # what beat runs every VITRINE_IMPORT_STALL_S
+
+    assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).status == "done", timeout=60)
+    assert Product.objects.filter(sku__startswith="S-").count() == rows
+    assert resume_stalled_import_jobs() == 0  # nothing left to continue
