@@ -1,0 +1,45 @@
+"""The legs send their PostgreSQL settings with the query in one message: the settings must
+still last for that statement only (pooled connections stay clean), and the fallback for
+server-side binding must answer the same."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from catalog import services as catalog
+from search import indexing, retrieval
+
+
+def current(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s)", [name])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_settings_sent_with_the_query_do_not_outlive_it(settings):
+    ids = [catalog.upsert_product(sku="T-1", name="Trail sneakers")[0].id]
+    indexing.refresh_lexical(product_ids=ids)
+    settings.SEARCH_TRIGRAM_THRESHOLD = 0.42
+    before = current("pg_trgm.word_similarity_threshold")
+
+    assert [c.product_id for c in retrieval.lexical_candidates(query="sneakrs", limit=5)] == ids
+    assert connection.get_autocommit()  # no transaction of ours kept the setting alive
+    assert current("pg_trgm.word_similarity_threshold") == before != "0.42"
+
+
+@pytest.mark.django_db
+def test_server_side_binding_fallback_answers_the_same(monkeypatch):
+    ids = [catalog.upsert_product(sku=f"B-{i}", name=f"Blue shirt {i}")[0].id for i in range(3)]
+    indexing.refresh_lexical(product_ids=ids)
+    one_message = retrieval.lexical_candidates(query="blue shirt", limit=5)
+
+    class NoClientCursor:  # nothing is an instance: take the BEGIN / set_config / query path
+        pass
+
+    monkeypatch.setattr(retrieval.psycopg, "ClientCursor", NoClientCursor)
+    fallback = retrieval.lexical_candidates(query="blue shirt", limit=5)
+    assert [(c.product_id, c.retrieval_score) for c in fallback] == [
+        (c.product_id, c.retrieval_score) for c in one_message
+    ]
