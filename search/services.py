@@ -198,12 +198,11 @@ def search_products(request: SearchRequest) -> SearchResponse:
     started = time.perf_counter()
     # Read once per search: the cache key, the vector leg and the model info all use it.
     index = active_index()
-    key = _ranking_cache_key(request, index)
-    ranking = cache.get(key)
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
-    if ranking is None:
-        ranking = _rank(request, timings, index)
-        cache.set(key, ranking, settings.SEARCH_RESULTS_CACHE_S)
+    ranking = _cached_ranking(request, timings, index)
+    facets = ranking.facets
+    if request.filters.brands:
+        facets = _with_other_brands(request, facets, timings, index)
 
     t = time.perf_counter()
     order = _sorted(ranking.order, request.sort)
@@ -226,11 +225,43 @@ def search_products(request: SearchRequest) -> SearchResponse:
         timings_ms={k: round(v, 2) for k, v in timings.items()},
         model=model_info(index),
         notices=list(ranking.notices),
-        facets=ranking.facets,
+        facets=facets,
         mode=ranking.mode,
         suggestion=ranking.suggestion,
         sort=request.sort,
     )
+
+
+def _cached_ranking(
+    request: SearchRequest, timings: dict[str, float], index: SearchIndex | None
+) -> _Ranking:
+    key = _ranking_cache_key(request, index)
+    ranking = cache.get(key)
+    if ranking is None:
+        ranking = _rank(request, timings, index)
+        cache.set(key, ranking, settings.SEARCH_RESULTS_CACHE_S)
+    return ranking
+
+
+def _with_other_brands(
+    request: SearchRequest, facets: list[Facet], timings: dict[str, float], index
+) -> list[Facet]:
+    """Brands are multi-select: their counts come from the same search without the brand
+    filter, so a shopper or API client who chose one brand still sees the others and how
+    many each has. Usually a cache hit: the ranking of the page before the brand was chosen."""
+    wider = replace(request, filters=replace(request.filters, brands=()), rerank=False)
+    try:
+        ranking = _cached_ranking(wider, timings, index)
+    except (InvalidSearch, SearchUnavailable):
+        return facets
+    wide = next((f for f in ranking.facets if f.name == "brand"), None)
+    if wide is None:
+        return facets
+    chosen = {b.lower() for b in request.filters.brands}
+    values = [replace(v, selected=v.value.lower() in chosen) for v in wide.values]
+    merged = {f.name: f for f in facets} | {"brand": replace(wide, values=values)}
+    declared = [spec["name"] for spec in settings.SEARCH_FACETS]
+    return sorted(merged.values(), key=lambda f: declared.index(f.name))
 
 
 def _sorted(order: list[int], sort: str) -> list[int]:

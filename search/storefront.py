@@ -17,9 +17,7 @@ from search.services import (
     SearchFilters,
     SearchRequest,
     SearchResponse,
-    SearchUnavailable,
     build_filters,
-    search_products,
 )
 from search.templatetags.search_tags import query_string
 
@@ -190,21 +188,6 @@ def _facet(response: SearchResponse, name: str):
     return next((f for f in response.facets if f.name == name), None)
 
 
-def _brand_facet(search: SearchRequest, response: SearchResponse):
-    """Brands are multi-select, so their counts come from the same search without the brand
-    filter (as if it were not chosen): a shopper who picked one brand still sees the others.
-    Usually a cache hit: it is the ranking of the page the shopper just came from."""
-    if not search.filters.brands:
-        return _facet(response, "brand")
-    wider = replace(
-        search, filters=replace(search.filters, brands=()), page=1, page_size=1, rerank=False
-    )
-    try:
-        return _facet(search_products(wider), "brand")
-    except (InvalidSearch, SearchUnavailable):
-        return _facet(response, "brand")
-
-
 def refine_context(
     search: SearchRequest,
     response: SearchResponse,
@@ -233,7 +216,8 @@ def refine_context(
         categories.insert(0, _option(filters.category, label, None, True))
 
     chosen = {b.lower() for b in filters.brands}
-    brand_facet = _brand_facet(search, response)
+    # Counted with the brand filter lifted (search_products): the other brands stay listed.
+    brand_facet = _facet(response, "brand")
     brands = [
         _option(v.value, v.label, v.count, v.value.lower() in chosen)
         for v in (brand_facet.values if brand_facet else [])

@@ -76,6 +76,20 @@ def test_facets_count_the_candidates_and_mark_the_selection(shop):
     assert prices == {"0–25": 2}
 
 
+def test_a_chosen_brand_still_lists_the_other_brands_with_their_counts(shop):
+    # "sneakers" in words: Stride's and Plimsoll's. Choosing Stride narrows the results and
+    # the other facets, but the brand list still offers Plimsoll (multi-select).
+    response = search_products(
+        SearchRequest(query="sneakers", mode="lexical", filters=build_filters(brands=["stride"]))
+    )
+    assert [h.sku for h in response.results] == ["SNK-100"]
+    facets = {f.name: f for f in response.facets}
+    brand = {v.value: (v.count, v.selected) for v in facets["brand"].values}
+    assert brand == {"Stride": (1, True), "Plimsoll": (1, False)}
+    assert {v.value: v.count for v in facets["category"].values} == {"footwear/sneakers": 1}
+    assert [f.name for f in response.facets] == ["category", "brand", "price"]
+
+
 def test_page_two_continues_page_one_without_repeats(shop):
     first = skus("gift", page=1, page_size=3)
     second = skus("gift", page=2, page_size=3)
