@@ -107,10 +107,14 @@ _reranker: Reranker | None = None
 
 
 def _limit_torch_threads() -> None:
+    """Apply VITRINE_TORCH_THREADS to the calling thread. torch's intra-op thread count is
+    per thread: set in the web's warm-up thread, it would not reach the thread that serves
+    requests (which would then run one OpenMP pool per core in every web process)."""
     if settings.VITRINE_TORCH_THREADS:
         import torch
 
-        torch.set_num_threads(settings.VITRINE_TORCH_THREADS)
+        if torch.get_num_threads() != settings.VITRINE_TORCH_THREADS:
+            torch.set_num_threads(settings.VITRINE_TORCH_THREADS)
 
 
 def load_embedder(model_id: str, revision: str | None) -> Embedder:
@@ -155,7 +159,8 @@ def get_embedder(model_id: str | None = None, revision: str | None = None) -> Em
             while len(_embedders) > settings.VITRINE_MAX_LOADED_EMBEDDERS:
                 _embedders.popitem(last=False)
         _embedders.move_to_end(key)
-        return embedder
+    _limit_torch_threads()
+    return embedder
 
 
 def embedder_for_index(index) -> Embedder:
@@ -172,6 +177,7 @@ def get_reranker() -> Reranker | None:
         with _lock:
             if _reranker is None or _reranker.model_id != settings.VITRINE_RERANKER:
                 _reranker = load_reranker()
+    _limit_torch_threads()
     return _reranker
 
 
