@@ -934,6 +934,11 @@ def open_source(job: ImportJob) -> Iterator[IO[bytes]]:
         with open(job.source_path, "rb") as handle:
             yield handle
     elif job.file:
+        if not job.file.storage.exists(job.file.name):
+            raise ImportFileRejected(
+                "The uploaded file is no longer kept (finished imports keep their files for "
+                f"{settings.VITRINE_IMPORT_FILE_RETENTION_DAYS} days); upload it again."
+            )
         with job.file.open("rb") as handle:
             yield handle
     else:
@@ -1081,6 +1086,28 @@ def retry_import(*, job_id: int) -> None:
         job.heartbeat_at = None
         job.save(update_fields=["status", "message", "finished_at", "heartbeat_at"])
         enqueue_import(job)
+
+
+def delete_import_files(job: ImportJob) -> int:
+    """Remove the job's stored uploads (data file, photos zip) from storage; the job keeps
+    their names, so its report still says what was imported. Returns how many were there."""
+    removed = 0
+    for upload in (job.file, job.images):
+        if upload and upload.storage.exists(upload.name):
+            upload.storage.delete(upload.name)
+            removed += 1
+    return removed
+
+
+def purge_import_files(*, older_than_days: int) -> int:
+    """Remove the uploads of imports that finished more than `older_than_days` ago: a
+    supplier's file has no use once its rows landed or were reported (the report lives in
+    the database), and should not sit on disk forever. Returns the files removed."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    finished = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED], finished_at__lt=cutoff
+    ).exclude(file="", images="")
+    return sum(delete_import_files(job) for job in finished.iterator())
 
 
 def resume_stalled_imports() -> list[int]:

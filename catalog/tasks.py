@@ -48,6 +48,19 @@ def resume_stalled_import_jobs() -> int:
     return len(resumed)
 
 
+@shared_task(ignore_result=True)
+def purge_import_files() -> int:
+    """Celery beat, daily: remove uploads of imports finished longer ago than
+    VITRINE_IMPORT_FILE_RETENTION_DAYS (0 keeps them forever)."""
+    days = settings.VITRINE_IMPORT_FILE_RETENTION_DAYS
+    if not days:
+        return 0
+    removed = importers.purge_import_files(older_than_days=days)
+    if removed:
+        logger.info("removed %d stored import files older than %d days", removed, days)
+    return removed
+
+
 @worker_ready.connect
 def resume_stalled_imports(sender=None, **_kwargs) -> None:
     """When an import worker starts (e.g. after a crash), jobs whose run died are continued

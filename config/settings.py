@@ -152,6 +152,7 @@ CELERY_TASK_ROUTES = {
     "catalog.tasks.run_import": {"queue": "imports"},
     "catalog.tasks.fetch_product_photos": {"queue": "imports"},
     "catalog.tasks.resume_stalled_import_jobs": {"queue": "imports"},
+    "catalog.tasks.purge_import_files": {"queue": "imports"},
 }
 # Longer than the slowest embedding batch, or Redis re-delivers a task that is still running.
 # The socket timeouts keep a publish from waiting forever on a broker that vanished without
@@ -228,6 +229,14 @@ CELERY_BEAT_SCHEDULE["resume-stalled-imports"] = {
     "task": "catalog.tasks.resume_stalled_import_jobs",
     "schedule": VITRINE_IMPORT_STALL_S,
     "options": {"expires": VITRINE_IMPORT_STALL_S},
+}
+# Uploaded import files are removed this many days after their import finished (the report
+# stays in the database); 0 keeps them forever.
+VITRINE_IMPORT_FILE_RETENTION_DAYS = env_int("VITRINE_IMPORT_FILE_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE["purge-import-files"] = {
+    "task": "catalog.tasks.purge_import_files",
+    "schedule": 24 * 3600.0,
+    "options": {"expires": 24 * 3600.0},
 }
 # Pause between batches, to go easy on a database that also serves the shop (0 = none).
 VITRINE_IMPORT_BATCH_PAUSE_S = env_float("VITRINE_IMPORT_BATCH_PAUSE_S", 0.0)
