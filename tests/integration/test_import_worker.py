@@ -163,3 +163,6 @@ def test_beat_continues_a_stalled_import_while_every_worker_stays_up(celery_work
     assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).status == "done", timeout=60)
     assert Product.objects.filter(sku__startswith="S-").count() == rows
     assert resume_stalled_import_jobs() == 0  # nothing left to continue
+    # ...and its products become searchable (the embed worker is done before teardown).
+    embedded = ProductEmbedding.objects.filter(product__sku__startswith="S-")
+    assert wait_until(lambda: embedded.count() == rows, timeout=90)
