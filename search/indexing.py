@@ -228,12 +228,14 @@ def embed_products(*, product_ids: Sequence[int], index_id: int | None = None) -
     (upsert by index+product). Keyword documents are refreshed first, so keyword search
     works even when a model cannot load."""
     refresh_lexical(product_ids=product_ids)
+    documents = [build_document(p) for p in _products_for_documents(product_ids)]
+    report = EmbedReport(missing=len(set(product_ids)) - len(documents))
+    if not documents:  # all deleted since the task was queued: no model, no first index
+        return report
     if index_id is not None:
         indexes = list(SearchIndex.objects.filter(pk=index_id))  # pruned meanwhile: nothing
     else:
         indexes = maintained_indexes() or [ensure_index_for(get_embedder())]
-    documents = [build_document(p) for p in _products_for_documents(product_ids)]
-    report = EmbedReport(missing=len(set(product_ids)) - len(documents))
     for index in indexes:
         _embed_into(index, documents, report)
     return report
