@@ -289,6 +289,20 @@ class CleanRow:
     active: bool
     images: list[str] | None  # None: leave the product's photos as they are
 
+    def product_fields(self) -> dict[str, Any]:
+        """The product's own values, as `services.upsert_product` and `ProductInput` take them."""
+        return {
+            "sku": self.sku,
+            "name": self.name,
+            "description": self.description,
+            "brand": self.brand,
+            "price": self.price,
+            "currency": self.currency,
+            "attributes": self.attributes,
+            "category": self.category,
+            "active": self.active,
+        }
+
 
 def _json_type(value: Any) -> str:
     if value is None:
@@ -804,15 +818,7 @@ class _Run:
                     self._issue("warning", item.record, f"{problem}; {outcome}", "images", row.sku)
                 )
         return services.ProductInput(
-            sku=row.sku,
-            name=row.name,
-            description=row.description,
-            brand=row.brand,
-            price=row.price,
-            currency=row.currency,
-            attributes=row.attributes,
-            category=row.category,
-            active=row.active,
+            **row.product_fields(),
             photos=photos if photos or complete else None,
             replace_photos=complete,
         )
@@ -1248,17 +1254,7 @@ def _category_names(product: Product) -> list[str] | None:
 def save_row(*, row: CleanRow) -> tuple[Product, bool]:
     """Write one validated row (API): the product at once; its photo URLs are downloaded by
     a worker after the commit. Returns (product, created)."""
-    product, created = services.upsert_product(
-        sku=row.sku,
-        name=row.name,
-        description=row.description,
-        brand=row.brand,
-        price=row.price,
-        currency=row.currency,
-        attributes=row.attributes,
-        category=row.category,
-        active=row.active,
-    )
+    product, created = services.upsert_product(**row.product_fields())
     if row.images is not None:
         product_id, urls = product.pk, list(row.images)
         transaction.on_commit(lambda: _enqueue_photo_fetch(product_id, urls))

@@ -109,21 +109,22 @@ def compute_facets(
                     FacetValue(path, full_name, count, path == selected.get(facet.name))
                 )
         elif spec["kind"] == "field":
-            column = {"brand": 2}[spec["field"]]
-            counts = Counter(row[column] for row in rows if row[column])
+            values = (getattr(row, spec["field"]) for row in rows)
+            counts = Counter(value for value in values if value)
             chosen = {str(v).lower() for v in selected.get(facet.name) or ()}
             for value, count in counts.most_common(limit):
                 facet.values.append(FacetValue(value, value, count, value.lower() in chosen))
         elif spec["kind"] == "range":
             edges = spec["buckets"]
             current = selected.get(facet.name)
+            amounts = [getattr(row, spec["field"]) for row in rows]
             for low, high in zip(edges, edges[1:], strict=False):
                 count = sum(
                     1
-                    for _, _, _, price in rows
-                    if price is not None
-                    and price >= Decimal(low)
-                    and (high is None or price < Decimal(high))
+                    for amount in amounts
+                    if amount is not None
+                    and amount >= Decimal(low)
+                    and (high is None or amount < Decimal(high))
                 )
                 if count:
                     value = f"{low}-{'' if high is None else high}"
