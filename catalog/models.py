@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from functools import lru_cache
+from urllib.parse import quote
 
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
 
 class Category(models.Model):
@@ -44,8 +47,18 @@ class Category(models.Model):
 
 
 def product_url(sku: str) -> str:
-    """A product's page, from its SKU alone (result lists build it without the model)."""
-    return reverse("catalog:product-detail", kwargs={"sku": sku})
+    """A product's page, from its SKU alone (result lists build it without the model).
+    Equal to reverse()'s answer, without its cost for each of a page's twenty results:
+    the prefix is reversed once, the SKU quoted as reverse() quotes it."""
+    return _product_url_prefix(get_script_prefix()) + quote(sku, safe=_URL_SAFE) + "/"
+
+
+_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
+
+
+@lru_cache(maxsize=8)
+def _product_url_prefix(script_prefix: str) -> str:
+    return reverse("catalog:product-detail", kwargs={"sku": "-"}).removesuffix("-/")
 
 
 class Product(models.Model):

@@ -4,5 +4,6 @@ from catalog import views
 
 app_name = "catalog"
 urlpatterns = [
-    path("products/<str:sku>/", views.product_detail, name="product-detail"),
+    # `path`: SKUs come from shops' spreadsheets, and some hold a slash ("AB/12").
+    path("products/<path:sku>/", views.product_detail, name="product-detail"),
 ]

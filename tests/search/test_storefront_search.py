@@ -20,3 +20,19 @@ def test_odd_queries_never_500(indexed_catalog, client, q):
 def test_bad_page_numbers_get_a_clear_400(indexed_catalog, client, page):
     response = client.get("/search", {"q": "mug", "page": page})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("sku", ["AB/12", "50% off?", "Ärmel #3"])
+def test_a_product_with_an_odd_sku_is_found_and_its_page_opens(db, client, sku):
+    from catalog import services as catalog
+    from search import indexing
+
+    product, _ = catalog.upsert_product(
+        sku=sku, name="Striped linen beach towel", category="Home/Bath", price="19.00"
+    )
+    indexing.embed_products(product_ids=[product.id])
+    html = client.get("/search", {"q": "beach towel"}).content.decode()
+    assert "Striped linen beach towel" in html
+    hit = client.get("/api/v1/search", {"q": "beach towel"}).json()["results"][0]
+    page = client.get(hit["url"])
+    assert page.status_code == 200 and "Striped linen beach towel" in page.content.decode()
