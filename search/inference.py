@@ -7,6 +7,7 @@ is asked of the model (`model.modalities`, `model.supports(...)`), never guessed
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import threading
@@ -117,6 +118,16 @@ def _limit_torch_threads() -> None:
             torch.set_num_threads(settings.VITRINE_TORCH_THREADS)
 
 
+def _freeze_long_lived() -> None:
+    """Take what is alive now (Django, torch, the loaded models: ~500k objects) out of the
+    cyclic garbage collector's sight. Each full collection would otherwise walk all of it
+    from inside some request: 3 of every 200 searches took 90-250 ms longer before this
+    (docs/BENCHMARKS.md). Refcounting still frees frozen objects; only their cycles wait
+    for `gc.unfreeze`, which happens before a model is dropped."""
+    gc.collect()
+    gc.freeze()
+
+
 def load_embedder(model_id: str, revision: str | None) -> Embedder:
     from sentence_transformers import SentenceTransformer
 
@@ -157,7 +168,9 @@ def get_embedder(model_id: str | None = None, revision: str | None = None) -> Em
             embedder = load_embedder(*key)
             _embedders[key] = embedder
             while len(_embedders) > settings.VITRINE_MAX_LOADED_EMBEDDERS:
+                gc.unfreeze()  # so that the dropped model's cycles can be collected
                 _embedders.popitem(last=False)
+            _freeze_long_lived()
         _embedders.move_to_end(key)
     _limit_torch_threads()
     return embedder
@@ -176,7 +189,9 @@ def get_reranker() -> Reranker | None:
     if _reranker is None or _reranker.model_id != settings.VITRINE_RERANKER:
         with _lock:
             if _reranker is None or _reranker.model_id != settings.VITRINE_RERANKER:
+                gc.unfreeze()
                 _reranker = load_reranker()
+                _freeze_long_lived()
     _limit_torch_threads()
     return _reranker
 
