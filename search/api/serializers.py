@@ -1,8 +1,10 @@
+from dataclasses import asdict
+
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
-from search.services import MODES, SORTS
+from search.services import MODES, SORTS, SearchHit, SearchResponse
 
 
 class QueryField(serializers.CharField):
@@ -127,3 +129,39 @@ class SearchResponseSerializer(serializers.Serializer):
 class SimilarProductsSerializer(serializers.Serializer):
     sku = serializers.CharField()
     results = SearchHitSerializer(many=True)
+
+
+def search_hit_data(hit: SearchHit) -> dict:
+    return {
+        "sku": hit.sku,
+        "name": hit.name,
+        "price": hit.price,
+        "currency": hit.currency,
+        "url": hit.url,
+        "image": hit.image,
+        "score": float(hit.score),
+        "retrieval_score": float(hit.retrieval_score),
+        "rerank_score": None if hit.rerank_score is None else float(hit.rerank_score),
+    }
+
+
+def search_response_data(result: SearchResponse) -> dict:
+    """What SearchResponseSerializer(result).data gives (the serializer stays the API's
+    documented shape; tests/search/test_api_response.py holds the two equal), built directly:
+    DRF's field-by-field walk took ~0.8 ms of an uncached search, for a few dozen values."""
+    return {
+        "query": result.query,
+        "query_truncated": result.query_truncated,
+        "results": [search_hit_data(hit) for hit in result.results],
+        "count": result.count,
+        "page": result.page,
+        "page_size": result.page_size,
+        "num_pages": result.num_pages,
+        "timings_ms": result.timings_ms,
+        "model": result.model,
+        "notices": result.notices,
+        "facets": [asdict(facet) for facet in result.facets],
+        "mode": result.mode,
+        "sort": result.sort,
+        "suggestion": result.suggestion,
+    }

@@ -18,6 +18,7 @@ from search.api.serializers import (
     SearchQuerySerializer,
     SearchResponseSerializer,
     SimilarProductsSerializer,
+    search_response_data,
 )
 from search.photos import QueryPhotoRejected, read_query_photo
 from search.services import (
@@ -65,7 +66,7 @@ def _answer(params: dict, query: str, truncated: bool, photo=None) -> Response:
     except SearchUnavailable as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     result.query_truncated = truncated
-    return Response(SearchResponseSerializer(result).data)
+    return Response(search_response_data(result))
 
 
 class SearchView(APIView):
