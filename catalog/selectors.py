@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Category, Product, ProductImage, product_url
 
@@ -33,17 +34,22 @@ class ProductCard:
         return ProductImage._meta.get_field("file").storage.url(self.photo)
 
 
+_PRODUCT_CARDS_SQL = """
+SELECT p.id, p.sku, p.name, p.price, p.currency,
+       (SELECT i.file FROM catalog_productimage i
+        WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)
+FROM catalog_product p
+WHERE p.id = ANY(%s)
+"""
+
+
 def product_cards(*, ids: Iterable[int]) -> dict[int, ProductCard]:
-    """id -> card for these products, in one query (a search page: 20 products; building
-    model instances with their categories and photos cost ~3 ms of a ~30 ms search)."""
-    first_photo = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
-    rows = (
-        Product.objects.filter(id__in=list(ids))
-        .order_by()
-        .annotate(photo=Subquery(first_photo.values("file")[:1]))
-        .values_list("id", "sku", "name", "price", "currency", "photo")
-    )
-    return {row[0]: ProductCard(*row) for row in rows}
+    """id -> card for these products, in one query (a search page: 20 products). Plain SQL:
+    model instances with their categories and photos cost ~3 ms of a ~30 ms search, and
+    the ORM's building of this same statement still ~0.5 ms more than running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PRODUCT_CARDS_SQL, [list(ids)])
+        return {row[0]: ProductCard(*row) for row in cursor.fetchall()}
 
 
 def products_with_photos(*, ids: Iterable[int] | None = None) -> QuerySet[Product]:

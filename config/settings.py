@@ -337,6 +337,9 @@ SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
 # A ranked candidate list is kept this long so page 2 of a query is cut from the same list
 # as page 1; query vectors are kept longer (repeated head queries skip the encoder).
 SEARCH_RESULTS_CACHE_S = env_int("VITRINE_RESULTS_CACHE_S", 300)
+# How long a web process trusts the active index it last read (0 = read it for every search):
+# an index switch reaches every process within this time.
+SEARCH_ACTIVE_INDEX_TTL_S = env_float("VITRINE_ACTIVE_INDEX_TTL_S", 2.0)
 SEARCH_QUERY_VECTOR_CACHE_S = env_int("VITRINE_QUERY_VECTOR_CACHE_S", 24 * 3600)
 # Facets shown beside results, computed over the ranked candidates (django-oscar style).
 SEARCH_FACETS = [

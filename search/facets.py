@@ -117,15 +117,11 @@ def compute_facets(
         elif spec["kind"] == "range":
             edges = spec["buckets"]
             current = selected.get(facet.name)
-            amounts = [getattr(row, spec["field"]) for row in rows]
+            amounts = [a for row in rows if (a := getattr(row, spec["field"])) is not None]
             for low, high in zip(edges, edges[1:], strict=False):
-                count = sum(
-                    1
-                    for amount in amounts
-                    if amount is not None
-                    and amount >= Decimal(low)
-                    and (high is None or amount < Decimal(high))
-                )
+                lowest = Decimal(low)
+                below = None if high is None else Decimal(high)
+                count = sum(1 for a in amounts if a >= lowest and (below is None or a < below))
                 if count:
                     value = f"{low}-{'' if high is None else high}"
                     is_selected = current == (low, high)

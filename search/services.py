@@ -18,10 +18,11 @@ from PIL import Image
 
 from catalog.models import Product
 from catalog.selectors import ProductCard, product_cards, products_with_photos
+from config.cache import set_each
 from search.documents import build_document
 from search.encoding import PhotoQueryUnsupported, encode_query
 from search.facets import Facet, compute_facets
-from search.indexing import active_index
+from search.indexing import active_index, active_index_for_search
 from search.inference import embedder_for_index, get_reranker
 from search.models import ProductEmbedding, SearchIndex
 from search.remote_inference import (
@@ -197,7 +198,7 @@ def search_products(request: SearchRequest) -> SearchResponse:
         raise InvalidSearch("lexical mode searches words: give a query text")
     started = time.perf_counter()
     # Read once per search: the cache key, the vector leg and the model info all use it.
-    index = active_index()
+    index = active_index_for_search()
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
     ranking = _cached_ranking(request, timings, index)
     facets = ranking.facets
@@ -235,11 +236,17 @@ def search_products(request: SearchRequest) -> SearchResponse:
 def _cached_ranking(
     request: SearchRequest, timings: dict[str, float], index: SearchIndex | None
 ) -> _Ranking:
+    """The ranking from the results cache, or ranked now and cached. Both cache reads (the
+    ranking, the query's vector) go in one Redis round trip, and both writes in another."""
     key = _ranking_cache_key(request, index)
-    ranking = cache.get(key)
+    vector_key = _query_vector_key(index, request)
+    found = cache.get_many([key, vector_key] if vector_key else [key])
+    ranking = found.get(key)
     if ranking is None:
-        ranking = _rank(request, timings, index)
-        cache.set(key, ranking, settings.SEARCH_RESULTS_CACHE_S)
+        writes: CacheWrites = {}
+        ranking = _rank(request, timings, index, found.get(vector_key), writes)
+        writes[key] = (ranking, settings.SEARCH_RESULTS_CACHE_S)
+        set_each(cache, writes)
     return ranking
 
 
@@ -316,24 +323,44 @@ def _encode(index, text: str, photo: Image.Image | None) -> np.ndarray:
     return encode_query(embedder_for_index(index), text=text, photo=photo)
 
 
-def _query_vector(index, request: SearchRequest) -> np.ndarray:
-    """The query's vector; text queries are cached per index (head queries repeat a lot)."""
+# Cache entries a search writes at its end, in one round trip: key -> (value, timeout).
+CacheWrites = dict[str, tuple[object, int]]
+
+
+def _query_vector_key(index: SearchIndex | None, request: SearchRequest) -> str | None:
+    """Text queries' vectors are cached per index (head queries repeat a lot)."""
+    if index is None or request.photo is not None or not request.query:
+        return None
+    if request.mode == "lexical":
+        return None
+    return f"search:qvec:{index.pk}:" + hashlib.sha256(request.query.encode()).hexdigest()
+
+
+def _query_vector(
+    index: SearchIndex, request: SearchRequest, cached: bytes | None, writes: CacheWrites
+) -> np.ndarray:
+    """The query's vector: `cached` when the cache had it, else encoded (and put in `writes`)."""
     if request.photo is not None:
         if not (index.modalities and "image" in index.modalities):
             raise PhotoQueryUnsupported(
                 f"the active model ({index.embedder}) reads text only and cannot search by photo"
             )
         return _encode(index, request.query, request.photo)
-    key = f"search:qvec:{index.pk}:" + hashlib.sha256(request.query.encode()).hexdigest()
-    cached = cache.get(key)
     if cached is not None:
         return np.frombuffer(cached, dtype=np.float32)
     vector = _encode(index, request.query, None).astype(np.float32)
-    cache.set(key, vector.tobytes(), settings.SEARCH_QUERY_VECTOR_CACHE_S)
+    key = _query_vector_key(index, request)
+    writes[key] = (vector.tobytes(), settings.SEARCH_QUERY_VECTOR_CACHE_S)
     return vector
 
 
-def _rank(request: SearchRequest, timings: dict[str, float], index: SearchIndex | None) -> _Ranking:
+def _rank(
+    request: SearchRequest,
+    timings: dict[str, float],
+    index: SearchIndex | None,
+    cached_vector: bytes | None,
+    writes: CacheWrites,
+) -> _Ranking:
     limit = settings.SEARCH_MAX_CANDIDATES
     notices: list[str] = []
     mode = "vector" if not request.query else request.mode
@@ -346,7 +373,7 @@ def _rank(request: SearchRequest, timings: dict[str, float], index: SearchIndex 
                 raise SearchUnavailable(
                     "the search index is still empty; products are being indexed"
                 )
-            query_vector = _query_vector(index, request)
+            query_vector = _query_vector(index, request, cached_vector, writes)
         except PhotoQueryUnsupported as exc:
             raise InvalidSearch(str(exc)) from None
         except Exception as exc:
@@ -492,7 +519,7 @@ def _hit(product: ProductCard, retrieval_score: float, rerank_score: float | Non
 def similar_products(*, product: Product, limit: int = 8) -> list[SearchHit]:
     """The products nearest to this one in the active index (itself excluded); empty while
     it has no vector there."""
-    index = active_index()
+    index = active_index_for_search()
     if index is None:
         return []
     row = (

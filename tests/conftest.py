@@ -81,7 +81,10 @@ def _fresh_cache():
     database is rolled back between tests and cached ids would point at other tests' rows."""
     from django.core.cache import cache
 
+    from search.indexing import forget_active_index
+
     cache.clear()
+    forget_active_index()  # the process-local one: its index may be another test's row
 
 
 def _wait_for_worker(app, name: str, proc: subprocess.Popen, timeout: float = 60) -> None:
