@@ -389,6 +389,7 @@ class Bench:
 
         t = time.perf_counter()
         database_url = embedded.ensure_postgres(self.root)
+        self.set_shared_buffers(database_url)
         redis_url = embedded.ensure_redis(self.root, stop_at_exit=False)
         log(f"embedded PostgreSQL + Redis up in {time.perf_counter() - t:.1f} s ({self.root})")
         threads = str(self.args.torch_threads)
@@ -440,6 +441,20 @@ class Bench:
             "torch_threads_per_process": self.args.torch_threads,
             "var_dir": str(self.root),
         }
+
+    def set_shared_buffers(self, database_url: str) -> None:
+        """PostgreSQL's buffer cache as production has it (docker-compose.yml gives it
+        PG_SHARED_BUFFERS, 1 GB): pgserver starts with 128 MB, in which the 100k HNSW graph
+        (116 MB) and the rows it points to do not fit, so every search would copy thousands
+        of pages from the OS page cache. Needs a restart."""
+        import psycopg
+
+        from config import embedded
+
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"ALTER SYSTEM SET shared_buffers = '{self.args.shared_buffers}'")
+        embedded.stop_postgres(self.root)
+        embedded.ensure_postgres(self.root)
 
     # -- 1. ingest ----------------------------------------------------------------------------
 
@@ -806,6 +821,24 @@ class Bench:
             vectors.append(encode_query(embedder, text=text))
             times.append((time.perf_counter() - t) * 1000)
         return vectors, times
+
+    def encode_then_sql(
+        self, texts: list[str]
+    ) -> tuple[list[np.ndarray], list[float], list[float]]:
+        """Each query encoded, then its ANN SQL run, as a request does: vectors, encode ms,
+        SQL ms."""
+        from search.encoding import encode_query
+        from search.inference import embedder_for_index
+
+        embedder = embedder_for_index(self.index)
+        encode_query(embedder, text="warm up")
+        vectors, encode_ms, sql_ms = [], [], []
+        for text in texts:
+            t = time.perf_counter()
+            vectors.append(encode_query(embedder, text=text))
+            encode_ms.append((time.perf_counter() - t) * 1000)
+            sql_ms.append(self.ann_sql(vectors[-1])[1])
+        return vectors, encode_ms, sql_ms
 
     def ann_sql(self, vector: np.ndarray, *, filters=None, exact: bool = False):
         """search.retrieval.vector_candidates itself (the shipped SQL, limit and settings);
@@ -1223,9 +1256,13 @@ class Bench:
         log(f"elapsed {time.monotonic() - self.started:.0f} s")
 
         # 4. in-process encode + raw SQL, then the API, each with its own distinct queries.
-        texts = self.queries.take(a.requests)
-        vectors, encode_ms = self.encode_texts(texts)
-        sql_ms = [self.ann_sql(v)[1] for v in vectors]
+        # The ratio's denominator is what a request cannot avoid: encode a query, then run
+        # its SQL, one after the other, as the API does. In two tight loops (every encode,
+        # then every SQL) each side keeps its working set in the CPU caches, which no
+        # server that does both can: ~3 ms less here. Reported beside it, not used.
+        vectors, encode_ms, sql_ms = self.encode_then_sql(self.queries.take(a.requests))
+        hot_vectors, hot_encode_ms = self.encode_texts(self.queries.take(a.requests))
+        hot_sql_ms = [self.ann_sql(v)[1] for v in hot_vectors]
         self.start_web("web", a.port, workers=a.workers, remote=False)
         api = self.api_latency(a.port, self.queries.take(a.requests), mode="vector")
         hybrid = self.api_latency(a.port, self.queries.take(a.hybrid_requests), mode="hybrid")
@@ -1245,6 +1282,12 @@ class Bench:
             "api_p50_ms": api["p50_ms"],
             "api_p95_ms": api["p95_ms"],
             "overhead_ratio": rnd(api["p50_ms"] / (p50(encode_ms) + p50(sql_ms)), 2),
+            "denominator": "per query: encode, then its ANN SQL, in one process, as a request",
+            "encode_p50_hot_loop_ms": rnd(p50(hot_encode_ms)),
+            "sql_p50_hot_loop_ms": rnd(p50(hot_sql_ms)),
+            "overhead_ratio_hot_loops": rnd(
+                api["p50_ms"] / (p50(hot_encode_ms) + p50(hot_sql_ms)), 2
+            ),
             "api_errors": api["errors"],
             "api_server_total_p50_ms": api["server_total_p50_ms"],
             "api_server_encode_p50_ms": api["server_encode_p50_ms"],
@@ -1398,11 +1441,17 @@ def print_table(r: dict) -> None:
         row("ratio pipeline / raw", ing["ratio"], "", goal("ingest.ratio"))
     s = r["search"]
     print(f"  search ({s['n_products']:,} products, synthetic vectors; distinct queries)")
-    row("encode p50 (in-process)", s["encode_p50_ms"], "ms")
+    row("encode p50 (in-process, then its SQL)", s["encode_p50_ms"], "ms")
     row("ANN SQL p50 (vector_candidates)", s["sql_p50_ms"], "ms")
     row("API p50, mode=vector", s["api_p50_ms"], "ms")
     row("API p95, mode=vector", s["api_p95_ms"], "ms")
     row("overhead api_p50 / (encode + sql)", s["overhead_ratio"], "", goal("search.overhead_ratio"))
+    if "encode_p50_hot_loop_ms" in s:
+        row(
+            "  same, encode and SQL in tight loops",
+            f"{s['overhead_ratio_hot_loops']} ({s['encode_p50_hot_loop_ms']} + "
+            f"{s['sql_p50_hot_loop_ms']} ms)",
+        )
     row(
         "API p50 / p95, mode=hybrid",
         f"{s['hybrid']['p50_ms']:.1f} / {s['hybrid']['p95_ms']:.1f}",
@@ -1513,6 +1562,7 @@ def main() -> int:
     parser.add_argument("--torch-threads", type=int, default=1, help="per process")
     parser.add_argument("--sigma", type=float, default=0.6, help="synthetic vector noise")
     parser.add_argument("--maintenance-work-mem", default="1GB")
+    parser.add_argument("--shared-buffers", default="1GB", help="PostgreSQL's, as production")
     parser.add_argument(
         "--ef-curve", type=int, nargs="+", default=[10, 20, 40, 64, 100, 200, 300, 400]
     )
