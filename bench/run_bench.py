@@ -447,14 +447,14 @@ class Bench:
         PG_SHARED_BUFFERS, 1 GB): pgserver starts with 128 MB, in which the 100k HNSW graph
         (116 MB) and the rows it points to do not fit, so every search would copy thousands
         of pages from the OS page cache. Needs a restart."""
+        import pgserver
         import psycopg
-
-        from config import embedded
 
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f"ALTER SYSTEM SET shared_buffers = '{self.args.shared_buffers}'")
-        embedded.stop_postgres(self.root)
-        embedded.ensure_postgres(self.root)
+        # pg_ctl restart keeps the server's command line (its socket directory) as it was.
+        user = "pgserver" if os.geteuid() == 0 else None
+        pgserver.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.root / "pg", user=user)
 
     # -- 1. ingest ----------------------------------------------------------------------------
 
