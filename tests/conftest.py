@@ -81,10 +81,13 @@ def _fresh_cache():
     database is rolled back between tests and cached ids would point at other tests' rows."""
     from django.core.cache import cache
 
+    from search.facets import forget_category_labels
     from search.indexing import forget_active_index
 
     cache.clear()
-    forget_active_index()  # the process-local one: its index may be another test's row
+    # The process-local ones: their rows may be another test's.
+    forget_active_index()
+    forget_category_labels()
 
 
 def _wait_for_worker(app, name: str, proc: subprocess.Popen, timeout: float = 60) -> None:
