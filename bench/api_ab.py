@@ -42,22 +42,9 @@ def main() -> int:
     var = Path(args.var_dir)
     if not (var / "pg").is_dir():
         raise SystemExit(f"no bench database in {var}: run `make bench` first")
-    env = {
-        **os.environ,
-        "DATABASE_URL": embedded.ensure_postgres(var),
-        "REDIS_URL": embedded.ensure_redis(var, stop_at_exit=False),
-        "VITRINE_VAR_DIR": str(var),
-        "VITRINE_MEDIA_ROOT": str(var / "media"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "VITRINE_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-only-not-secret",
-        "VITRINE_SSL_REDIRECT": "0",
-        "VITRINE_ANON_THROTTLE": "100000000/min",
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
+    env = rb.child_env(
+        var, embedded.ensure_postgres(var), embedded.ensure_redis(var, stop_at_exit=False), "1"
+    )
     os.environ.update(env)
     import django
     import redis

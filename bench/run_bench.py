@@ -196,6 +196,32 @@ class Children:
             self.stop(name)
 
 
+def child_env(root: Path, database_url: str, redis_url: str, torch_threads: str) -> dict:
+    """The environment of every process the bench starts (and of the bench itself)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "VITRINE_VAR_DIR": str(root),
+        "VITRINE_MEDIA_ROOT": str(root / "media"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        # Production-shaped: DEBUG off (no per-query bookkeeping in Django).
+        "VITRINE_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-not-secret",
+        # Plain HTTP on loopback, as behind a TLS-terminating proxy.
+        "VITRINE_SSL_REDIRECT": "0",
+        # One client address (loopback) sends everything: the anonymous rate limit
+        # (120/min by default) would turn the load test into 429s.
+        "VITRINE_ANON_THROTTLE": "100000000/min",
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        # Torch threads per process (see --torch-threads).
+        "OMP_NUM_THREADS": torch_threads,
+        "MKL_NUM_THREADS": torch_threads,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -393,28 +419,7 @@ class Bench:
         redis_url = embedded.ensure_redis(self.root, stop_at_exit=False)
         log(f"embedded PostgreSQL + Redis up in {time.perf_counter() - t:.1f} s ({self.root})")
         threads = str(self.args.torch_threads)
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "VITRINE_VAR_DIR": str(self.root),
-            "VITRINE_MEDIA_ROOT": str(self.root / "media"),
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            # Production-shaped: DEBUG off (no per-query bookkeeping in Django).
-            "VITRINE_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "bench-only-not-secret",
-            # Plain HTTP on loopback, as behind a TLS-terminating proxy.
-            "VITRINE_SSL_REDIRECT": "0",
-            # One client address (loopback) sends everything: the anonymous rate limit
-            # (120/min by default) would turn the load test into 429s.
-            "VITRINE_ANON_THROTTLE": "100000000/min",
-            "HF_HUB_OFFLINE": "1",
-            "TOKENIZERS_PARALLELISM": "false",
-            # Torch threads per process (see --torch-threads).
-            "OMP_NUM_THREADS": threads,
-            "MKL_NUM_THREADS": threads,
-            "PYTHONUNBUFFERED": "1",
-        }
+        self.env = child_env(self.root, database_url, redis_url, threads)
         os.environ.update({k: v for k, v in self.env.items() if k != "PYTHONUNBUFFERED"})
         import django
 
