@@ -323,6 +323,9 @@ SEARCH_TRIGRAM_THRESHOLD = env_float("VITRINE_TRIGRAM_THRESHOLD", 0.5)
 # best N rows by a cheap measure, and only those get the full score. A query matching fewer
 # rows ranks exactly as in one stage; see docs/BENCHMARKS.md (Performance).
 SEARCH_LEXICAL_FIRST_STAGE = env_int("VITRINE_LEXICAL_FIRST_STAGE", 2000)
+# Words in more than this share of the catalog ("men" in a fashion shop) are matched only
+# through the query's rarer words when those fill the first stage alone (1 = never).
+SEARCH_LEXICAL_COMMON_FRACTION = env_float("VITRINE_LEXICAL_COMMON_FRACTION", 0.1)
 # How the keyword and vector legs become one ranking (docs/BENCHMARKS.md, "Relevance"):
 # "convex" (default): each leg's scores min-max normalised per query, then a weighted sum,
 # every candidate scored by both legs; "rrf": reciprocal rank fusion, weight / (k + rank).

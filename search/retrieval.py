@@ -160,7 +160,7 @@ matched AS MATERIALIZED (
      CROSS JOIN q
      JOIN catalog_product p ON p.id = l.product_id
      LEFT JOIN catalog_category c ON c.id = p.category_id
-     WHERE l.document @@ q.loose AND {where}
+     WHERE l.document @@ q.loose {rarer_words} AND {where}
      ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
               {first_stage_score} + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1) DESC,
               l.product_id
@@ -199,27 +199,63 @@ _TERMS_SQL = """
 SELECT t.lexeme::text,
        CASE WHEN %(idf)s AND total.ndoc > 0
             THEN ln(1 + (total.ndoc - coalesce(s.ndoc, 0) + 0.5) / (coalesce(s.ndoc, 0) + 0.5))
-            ELSE 1 END
+            ELSE 1 END,
+       coalesce(s.ndoc, 0),
+       coalesce(total.ndoc, 0),
+       -- a plain query: its words joined by AND (no "quoted phrase", -negation or "or")
+       websearch_to_tsquery('english', %(q)s)::text !~ '[!|<]'
 FROM unnest(tsvector_to_array(to_tsvector('english', %(q)s))) AS t(lexeme)
 LEFT JOIN search_lexemestat s ON s.lexeme = t.lexeme
 LEFT JOIN search_lexemestat total ON total.lexeme = ''
 """
 
 
-def _first_stage_score(query: str, params: dict) -> str:
-    """The idf-weighted word part of the keyword score as one inline expression (the words
-    and weights read first, as the `terms` CTE computes them); adds its values to params."""
+@dataclass(frozen=True)
+class _QueryWord:
+    lexeme: str
+    idf: float
+    ndoc: int  # keyword documents holding it (0 until the statistics exist)
+    catalog_size: int  # keyword documents in all
+    plain_query: bool
+
+
+def _query_words(query: str, idf: bool) -> list[_QueryWord]:
+    """The query's stemmed words with their weights and document counts, as the `terms` CTE
+    computes them (read first: the first stage needs them inline)."""
     with connection.cursor() as cursor:
-        cursor.execute(_TERMS_SQL, {"q": query, "idf": params["idf"]})
-        terms = cursor.fetchall()
+        cursor.execute(_TERMS_SQL, {"q": query, "idf": idf})
+        return [_QueryWord(*row) for row in cursor.fetchall()]
+
+
+def _first_stage_score(words: list[_QueryWord], params: dict) -> str:
+    """The idf-weighted word part of the keyword score as one inline expression; adds its
+    values to params."""
     parts = []
-    for i, (lexeme, idf) in enumerate(terms):
-        params[f"_lex{i}"], params[f"_idf{i}"] = lexeme, idf
+    for i, word in enumerate(words):
+        params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
         parts.append(
             f"%(_idf{i})s * ts_rank('{{0.1, 0.2, 0.4, 1.0}}', l.document,"
             f" quote_literal(%(_lex{i})s)::tsquery, 1)"
         )
     return "(" + (" + ".join(parts) or "0") + ")"
+
+
+def _rarer_words_filter(words: list[_QueryWord], first_stage: int, params: dict) -> str:
+    """Narrow the word branch to documents holding one of the query's rarer words, when those
+    alone match enough documents to fill the first stage ("navy blue shirts for men": not
+    every product for men). Words in more than SEARCH_LEXICAL_COMMON_FRACTION of the catalog
+    weigh little (their idf is low): a document holding only them ranks below the first
+    stage's cut anyway, while scoring them cost most of the keyword leg on a big catalog.
+    They still count in every score. Plain queries only (a -negated word must not become a
+    requirement); "" when nothing is narrowed."""
+    if not words or not words[0].plain_query:
+        return ""
+    limit = settings.SEARCH_LEXICAL_COMMON_FRACTION * words[0].catalog_size
+    rarer = [w for w in words if w.ndoc <= limit]
+    if len(rarer) == len(words) or not rarer or max(w.ndoc for w in rarer) < first_stage:
+        return ""
+    params["rarer_words"] = " | ".join("'" + w.lexeme.replace("'", "''") + "'" for w in rarer)
+    return "AND l.document @@ %(rarer_words)s::tsquery"
 
 
 def lexical_candidates(
@@ -231,15 +267,19 @@ def lexical_candidates(
     if not query.strip():
         return []
     where, params = filter_sql(filters)
+    first_stage = max(limit, settings.SEARCH_LEXICAL_FIRST_STAGE)
     params.update(
         q=query,
         limit=limit,
-        first_stage=max(limit, settings.SEARCH_LEXICAL_FIRST_STAGE),
+        first_stage=first_stage,
         trigram=settings.SEARCH_LEXICAL_TRIGRAM,
         idf=settings.SEARCH_LEXICAL_IDF,
     )
-    sql = _LEXICAL_SQL.replace("{where}", where).replace(
-        "{first_stage_score}", _first_stage_score(query, params)
+    words = _query_words(query, settings.SEARCH_LEXICAL_IDF)
+    sql = (
+        _LEXICAL_SQL.replace("{where}", where)
+        .replace("{first_stage_score}", _first_stage_score(words, params))
+        .replace("{rarer_words}", _rarer_words_filter(words, first_stage, params))
     )
     gucs = {"pg_trgm.word_similarity_threshold": str(settings.SEARCH_TRIGRAM_THRESHOLD)}
     rows = _fetch_with_settings(gucs, sql, params)

@@ -44,3 +44,37 @@ def test_exact_brand_and_typo_matches_survive_a_cut_first_stage(many_matches, se
     found = lexical_candidates(query="dunehome", limit=2)
     assert all(c.exact for c in found) and len(found) == 2
     assert [c.facet_row.sku for c in lexical_candidates(query="sneakrs", limit=1)] == ["SNK-1"]
+
+
+@pytest.fixture
+def common_word_shop(db):
+    """ "men" and "sock" in most of the catalog, "wool" in a few products."""
+    rows = [(f"MS-{i:02d}", f"Men's cotton sock {i}") for i in range(40)]
+    rows += [(f"WS-{i}", f"Men's wool sock {i}") for i in range(4)]
+    rows += [(f"SC-{i}", f"Wool scarf {i}") for i in range(6)]
+    rows += [("RW-1", "Red wool hat"), ("RC-1", "Red cotton sock")]
+    ids = [catalog.upsert_product(sku=s, name=n)[0].id for s, n in rows]
+    indexing.refresh_lexical(product_ids=ids)
+    indexing.refresh_lexeme_stats()
+
+
+@pytest.mark.parametrize("query", ["wool socks for men", "red socks", "men's wool"])
+def test_common_words_matched_through_rarer_ones_keep_the_same_top(
+    common_word_shop, settings, query
+):
+    settings.SEARCH_LEXICAL_FIRST_STAGE = 1  # the first stage keeps only `limit` rows
+    settings.SEARCH_LEXICAL_COMMON_FRACTION = 1.0  # every document holding any word
+    whole = ranked(query, 3)
+    settings.SEARCH_LEXICAL_COMMON_FRACTION = 0.5  # "men" and "sock" are common here
+    assert ranked(query, 3) == whole
+    assert len(whole) == 3
+
+
+def test_only_plain_queries_are_narrowed_to_their_rarer_words(common_word_shop, settings):
+    from search.retrieval import _query_words, _rarer_words_filter
+
+    settings.SEARCH_LEXICAL_COMMON_FRACTION = 0.5
+    assert _rarer_words_filter(_query_words("wool socks for men", True), 3, {})
+    # A -negated word must not become a requirement, nor a phrase's words single ones.
+    assert not _rarer_words_filter(_query_words("socks -wool", True), 3, {})
+    assert not _rarer_words_filter(_query_words('"wool sock" men', True), 3, {})
