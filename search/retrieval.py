@@ -137,23 +137,11 @@ WITH q AS (
                     '')::tsquery AS loose,
            lower(%(q)s) AS text
 ),
--- Each query word weighs by its rarity (BM25's idf; 1 for every word until the statistics
--- exist), so "pack" in "aa batteries 100 pack" counts for less than "batteries".
-terms AS MATERIALIZED (
-    SELECT t.lexeme::text AS lexeme,
-           CASE WHEN %(idf)s AND total.ndoc > 0
-                THEN ln(1 + (total.ndoc - coalesce(s.ndoc, 0) + 0.5) / (coalesce(s.ndoc, 0) + 0.5))
-                ELSE 1 END AS idf
-    FROM unnest(tsvector_to_array(to_tsvector('english', %(q)s))) AS t(lexeme)
-    LEFT JOIN search_lexemestat s ON s.lexeme = t.lexeme
-    LEFT JOIN search_lexemestat total ON total.lexeme = ''
-),
 -- First stage: the full score below costs a trigram similarity and a ts_rank per query word
 -- for every row, and a common word ("black") matches a third of a big catalog. So each
 -- branch of the match keeps its best %(first_stage)s rows (exact SKU/brand first): word
--- matches by the score's word part (its idf weights inlined by `_first_stage_score`: a third
--- of the cost of the per-row subquery below), trigram near-misses by their similarity.
--- A query with fewer matches keeps them all and ranks exactly as a one-stage query would.
+-- matches by the score's word part, trigram near-misses by their similarity. A query with
+-- fewer matches keeps them all and ranks exactly as a one-stage query would.
 matched AS MATERIALIZED (
     (SELECT l.product_id
      FROM search_lexicaldocument l
@@ -162,7 +150,7 @@ matched AS MATERIALIZED (
      LEFT JOIN catalog_category c ON c.id = p.category_id
      WHERE l.document @@ q.loose {rarer_words} AND {where}
      ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
-              {first_stage_score} + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1) DESC,
+              {word_score} + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1) DESC,
               l.product_id
      LIMIT %(first_stage)s)
     UNION
@@ -179,9 +167,7 @@ matched AS MATERIALIZED (
 )
 -- Second stage: the full score over those rows only.
 SELECT l.product_id,
-       (SELECT coalesce(sum(terms.idf * ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document,
-                                                 quote_literal(terms.lexeme)::tsquery, 1)), 0)
-        FROM terms)
+       {word_score}
          + ts_rank('{0.1, 0.2, 0.4, 1.0}', l.document, q.strict, 1)
          + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
        (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact,
@@ -220,16 +206,17 @@ class _QueryWord:
 
 
 def _query_words(query: str, idf: bool) -> list[_QueryWord]:
-    """The query's stemmed words with their weights and document counts, as the `terms` CTE
-    computes them (read first: the first stage needs them inline)."""
+    """The query's stemmed words with their weights and document counts. Each word weighs
+    by its rarity (BM25's idf; 1 for every word until the statistics exist), so "pack" in
+    "aa batteries 100 pack" counts for less than "batteries"."""
     with connection.cursor() as cursor:
         cursor.execute(_TERMS_SQL, {"q": query, "idf": idf})
         return [_QueryWord(*row) for row in cursor.fetchall()]
 
 
-def _first_stage_score(words: list[_QueryWord], params: dict) -> str:
-    """The idf-weighted word part of the keyword score as one inline expression; adds its
-    values to params."""
+def _word_score(words: list[_QueryWord], params: dict) -> str:
+    """The idf-weighted word part of the keyword score as one inline expression (a third of
+    the cost of computing the weights per row in SQL); adds its values to params."""
     parts = []
     for i, word in enumerate(words):
         params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
@@ -273,12 +260,11 @@ def lexical_candidates(
         limit=limit,
         first_stage=first_stage,
         trigram=settings.SEARCH_LEXICAL_TRIGRAM,
-        idf=settings.SEARCH_LEXICAL_IDF,
     )
     words = _query_words(query, settings.SEARCH_LEXICAL_IDF)
     sql = (
         _LEXICAL_SQL.replace("{where}", where)
-        .replace("{first_stage_score}", _first_stage_score(words, params))
+        .replace("{word_score}", _word_score(words, params))
         .replace("{rarer_words}", _rarer_words_filter(words, first_stage, params))
     )
     gucs = {"pg_trgm.word_similarity_threshold": str(settings.SEARCH_TRIGRAM_THRESHOLD)}
