@@ -7,6 +7,7 @@ import uuid
 from functools import lru_cache
 from urllib.parse import quote
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import get_script_prefix, reverse
 from django.utils.http import RFC3986_SUBDELIMS
@@ -62,7 +63,12 @@ def _product_url_prefix(script_prefix: str) -> str:
 
 
 class Product(models.Model):
-    sku = models.CharField(max_length=64, unique=True)
+    # No slash, as imports and the API already refuse: a SKU is a path segment of the API.
+    sku = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[RegexValidator(r"/", inverse_match=True, message="must not contain '/'")],
+    )
     name = models.CharField(max_length=500)
     description = models.TextField(blank=True)
     brand = models.CharField(max_length=200, blank=True, db_index=True)

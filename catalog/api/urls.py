@@ -12,5 +12,6 @@ urlpatterns = [
         name="import-failed-rows",
     ),
     path("products", views.ProductListCreateView.as_view(), name="products"),
-    path("products/<str:sku>", views.ProductDetailView.as_view(), name="product-detail"),
+    # `path`: some shops' SKUs hold a slash ("AB/12"); ".../similar" is matched first (search).
+    path("products/<path:sku>", views.ProductDetailView.as_view(), name="product-detail"),
 ]

@@ -160,3 +160,23 @@ def test_the_catalog_api_is_staff_only(client):
     auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=shopper).key}"}
     assert client.get("/api/v1/products", **auth).status_code == 403
     assert client.delete("/api/v1/products/MUG-1", **auth).status_code == 403
+
+
+def test_a_product_whose_sku_has_a_slash_is_still_served(api):
+    """Imports, the API and the admin refuse such SKUs; one saved before that rule must still
+    answer rather than 500."""
+    product = Product.objects.create(sku="AB/12", name="Stoneware coffee mug")
+    assert api.get("/api/v1/products/AB/12").json()["name"] == "Stoneware coffee mug"
+    indexing.embed_products(product_ids=[product.id])
+    similar = api.get("/api/v1/products/AB/12/similar")
+    assert similar.status_code == 200 and similar.json()["sku"] == "AB/12"
+    assert api.send("delete", "/api/v1/products/AB/12").status_code == 204
+
+
+def test_the_admin_refuses_a_sku_with_a_slash_as_imports_do(admin_client):
+    response = admin_client.post(
+        "/admin/catalog/product/add/",
+        {"sku": "AB/12", "name": "Mug", "currency": "USD", "attributes": "{}", "active": "on"},
+    )
+    assert response.status_code == 200 and "must not contain" in response.content.decode()
+    assert not Product.objects.filter(sku="AB/12").exists()
