@@ -4,6 +4,6 @@ from catalog import views
 
 app_name = "catalog"
 urlpatterns = [
-    # `path`: SKUs come from shops' spreadsheets, and some hold a slash ("AB/12").
+    # `path`: a SKU saved before the no-slash rule (catalog.models) may hold one ("AB/12").
     path("products/<path:sku>/", views.product_detail, name="product-detail"),
 ]

@@ -12,6 +12,6 @@ urlpatterns = [
         name="import-failed-rows",
     ),
     path("products", views.ProductListCreateView.as_view(), name="products"),
-    # `path`: some shops' SKUs hold a slash ("AB/12"); ".../similar" is matched first (search).
+    # `path`: a SKU saved before the no-slash rule may hold one; ".../similar" is matched first.
     path("products/<path:sku>", views.ProductDetailView.as_view(), name="product-detail"),
 ]
