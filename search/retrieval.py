@@ -215,8 +215,8 @@ def _query_words(query: str, idf: bool) -> list[_QueryWord]:
 
 
 def _word_score(words: list[_QueryWord], params: dict) -> str:
-    """The idf-weighted word part of the keyword score as one inline expression (a third of
-    the cost of computing the weights per row in SQL); adds its values to params."""
+    """The idf-weighted word part of the keyword score as one inline expression (the weights
+    are read once per query, not computed per row); adds its values to params."""
     parts = []
     for i, word in enumerate(words):
         params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
