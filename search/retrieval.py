@@ -233,8 +233,9 @@ def _rarer_words_filter(words: list[_QueryWord], first_stage: int, params: dict)
     every product for men). Words in more than SEARCH_LEXICAL_COMMON_FRACTION of the catalog
     weigh little (their idf is low): a document holding only them ranks below the first
     stage's cut anyway, while scoring them cost most of the keyword leg on a big catalog.
-    They still count in every score. Plain queries only (a -negated word must not become a
-    requirement); "" when nothing is narrowed."""
+    They still count in every score. Plain, unfiltered queries only (a -negated word must
+    not become a requirement; within a brand or category the rarer words' counts say nothing);
+    "" when nothing is narrowed."""
     if not words or not words[0].plain_query:
         return ""
     limit = settings.SEARCH_LEXICAL_COMMON_FRACTION * words[0].catalog_size
@@ -265,7 +266,10 @@ def lexical_candidates(
     sql = (
         _LEXICAL_SQL.replace("{where}", where)
         .replace("{word_score}", _word_score(words, params))
-        .replace("{rarer_words}", _rarer_words_filter(words, first_stage, params))
+        .replace(
+            "{rarer_words}",
+            "" if filters else _rarer_words_filter(words, first_stage, params),
+        )
     )
     gucs = {"pg_trgm.word_similarity_threshold": str(settings.SEARCH_TRIGRAM_THRESHOLD)}
     rows = _fetch_with_settings(gucs, sql, params)

@@ -3,6 +3,8 @@ score over it): cutting the first stage must not change what comes out on top.""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from catalog import services as catalog
@@ -48,12 +50,15 @@ def test_exact_brand_and_typo_matches_survive_a_cut_first_stage(many_matches, se
 
 @pytest.fixture
 def common_word_shop(db):
-    """ "men" and "sock" in most of the catalog, "wool" in a few products."""
-    rows = [(f"MS-{i:02d}", f"Men's cotton sock {i}") for i in range(40)]
+    """Most of the catalog holds "men" and "sock", a few products "wool"."""
+    rows = [(f"MS-{i:02d}", f"Men's cotton sock {i}") for i in range(40)]  # the cheap ones
     rows += [(f"WS-{i}", f"Men's wool sock {i}") for i in range(4)]
     rows += [(f"SC-{i}", f"Wool scarf {i}") for i in range(6)]
     rows += [("RW-1", "Red wool hat"), ("RC-1", "Red cotton sock")]
-    ids = [catalog.upsert_product(sku=s, name=n)[0].id for s, n in rows]
+    ids = []
+    for sku, name in rows:
+        price = "5.00" if sku.startswith("MS-") else "50.00"
+        ids.append(catalog.upsert_product(sku=sku, name=name, price=price)[0].id)
     indexing.refresh_lexical(product_ids=ids)
     indexing.refresh_lexeme_stats()
 
@@ -78,3 +83,17 @@ def test_only_plain_queries_are_narrowed_to_their_rarer_words(common_word_shop, 
     # A -negated word must not become a requirement, nor a phrase's words single ones.
     assert not _rarer_words_filter(_query_words("socks -wool", True), 3, {})
     assert not _rarer_words_filter(_query_words('"wool sock" men', True), 3, {})
+
+
+def test_a_filtered_search_is_never_narrowed_to_rarer_words(common_word_shop, settings):
+    """Under 10 only cotton socks remain: the rarer word "wool" matches none of them, so
+    narrowing to it would leave the keyword leg empty."""
+    from search.services import build_filters
+
+    settings.SEARCH_LEXICAL_FIRST_STAGE = 1
+    cheap = build_filters(price_max=Decimal("10"))
+    settings.SEARCH_LEXICAL_COMMON_FRACTION = 1.0
+    whole = lexical_candidates(query="wool socks for men", limit=3, filters=cheap)
+    settings.SEARCH_LEXICAL_COMMON_FRACTION = 0.5
+    assert lexical_candidates(query="wool socks for men", limit=3, filters=cheap) == whole
+    assert len(whole) == 3 and all(c.facet_row.sku.startswith("MS-") for c in whole)
