@@ -74,8 +74,8 @@ _labels_since = 0.0
 
 
 def forget_category_labels() -> None:
-    global _labels_since
-    _labels.clear()
+    global _labels, _labels_since
+    _labels = {}  # a new dict: a search reading the old one in another thread keeps it whole
     _labels_since = time.monotonic()
 
 
@@ -84,12 +84,13 @@ def _category_labels(category_ids: list[int]) -> dict[int, tuple[str, str]]:
     process has not read in the last minute in one statement (~0.5 ms of a search)."""
     if time.monotonic() - _labels_since > CATEGORY_LABELS_TTL_S:
         forget_category_labels()
-    missing = [cat_id for cat_id in category_ids if cat_id not in _labels]
+    labels = _labels
+    missing = [cat_id for cat_id in category_ids if cat_id not in labels]
     if missing:
         with connection.cursor() as cursor:
             cursor.execute(_CATEGORY_LABELS_SQL, [missing])
-            _labels.update({leaf: (path, name) for leaf, path, name in cursor.fetchall()})
-    return {cat_id: _labels[cat_id] for cat_id in category_ids if cat_id in _labels}
+            labels.update({leaf: (path, name) for leaf, path, name in cursor.fetchall()})
+    return {cat_id: labels[cat_id] for cat_id in category_ids if cat_id in labels}
 
 
 def compute_facets(
