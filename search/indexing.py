@@ -48,7 +48,7 @@ def active_index_for_search() -> SearchIndex | None:
 
     An activation elsewhere reaches this process within that time; until then its searches
     go to the index just retired, which is kept (and still answers) until someone prunes it.
-    No index is never remembered, so a new shop's first index answers at once."""
+    "No index yet" is never remembered, so a new shop's first index answers at once."""
     global _remembered_active
     ttl = settings.SEARCH_ACTIVE_INDEX_TTL_S
     remembered = _remembered_active

@@ -331,7 +331,7 @@ def _query_vector_key(index: SearchIndex | None, request: SearchRequest) -> str 
     """Text queries' vectors are cached per index (head queries repeat a lot)."""
     if index is None or request.photo is not None or not request.query:
         return None
-    if request.mode == "lexical":
+    if request.mode == "lexical":  # no vector needed
         return None
     return f"search:qvec:{index.pk}:" + hashlib.sha256(request.query.encode()).hexdigest()
 
