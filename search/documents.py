@@ -63,7 +63,7 @@ def document_text(product: Product) -> str:
 
 
 def build_document(product: Product) -> ProductDocument:
-    """Expects `images` prefetched (see catalog.selectors.products_with_photos)."""
+    """Expects `images` and the category path loaded (catalog.selectors.products_for_documents)."""
     photo = product.primary_image
     return ProductDocument(
         product_id=product.id,

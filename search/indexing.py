@@ -13,24 +13,13 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from catalog.models import Product
-from catalog.selectors import products_with_photos
+from catalog.selectors import products_for_documents
 from search.documents import ProductDocument, build_document
 from search.encoding import EncodedBatch, encode_documents
 from search.inference import Embedder, embedder_for_index, get_embedder
 from search.models import ProductEmbedding, SearchIndex
 
 logger = logging.getLogger(__name__)
-
-# A document names its category's whole path (Category.full_name walks up the tree), so load
-# the ancestors in the same query: without this, every product of a 3-level category costs
-# one more query (64 per embed task, 100,000 per sweep of a 100k catalog). 8 levels is the
-# deepest tree seen so far (ESCI: 7); deeper ones only fall back to a query per level.
-_CATEGORY_ANCESTORS = "category" + "__parent" * 7
-
-
-def _products_for_documents(ids: Sequence[int]):
-    return products_with_photos(ids=ids).select_related(_CATEGORY_ANCESTORS)
-
 
 # --- Indexes ---------------------------------------------------------------------------------
 
@@ -257,7 +246,7 @@ def embed_products(*, product_ids: Sequence[int], index_id: int | None = None) -
     (upsert by index+product). Keyword documents are refreshed first, so keyword search
     works even when a model cannot load."""
     refresh_lexical(product_ids=product_ids)
-    documents = [build_document(p) for p in _products_for_documents(product_ids)]
+    documents = [build_document(p) for p in products_for_documents(ids=product_ids)]
     report = EmbedReport(missing=len(set(product_ids)) - len(documents))
     if not documents:  # all deleted since the task was queued: no model, no first index
         return report
@@ -335,7 +324,7 @@ def expected_hashes(*, chunk_size: int = 500) -> dict[int, str]:
     hashes: dict[int, str] = {}
     ids = list(Product.objects.filter(active=True).order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), chunk_size):
-        for product in _products_for_documents(ids[start : start + chunk_size]):
+        for product in products_for_documents(ids=ids[start : start + chunk_size]):
             hashes[product.id] = build_document(product).document_hash
     return hashes
 

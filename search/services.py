@@ -17,7 +17,7 @@ from django.core.cache import cache
 from PIL import Image
 
 from catalog.models import Product
-from catalog.selectors import ProductCard, product_cards, products_with_photos
+from catalog.selectors import ProductCard, product_cards, products_for_documents
 from config.cache import set_each
 from search.documents import build_document
 from search.encoding import PhotoQueryUnsupported, encode_query
@@ -485,7 +485,7 @@ def rerank_products(
     query, notice = _rerank_query(reranker, text, photo)
     if query is None:
         return {}, notice
-    products = {p.id: p for p in products_with_photos(ids=product_ids)}
+    products = {p.id: p for p in products_for_documents(ids=product_ids)}
     documents = [build_document(products[pid]) for pid in product_ids if pid in products]
     return rerank_candidates(reranker=reranker, query=query, documents=documents), notice
 
