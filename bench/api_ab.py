@@ -100,9 +100,7 @@ def serve_and_time(checkout: Path, env: dict, args, queries: rb.QueryTexts) -> f
     """gunicorn on this checkout's code; the p50 of distinct mode=vector searches."""
     log = open(Path(args.var_dir) / "log" / "api_ab-gunicorn.log", "a")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
-        + ["--bind", f"127.0.0.1:{args.port}", "--workers", "2", "--timeout", "60"]
-        + ["--worker-tmp-dir", "/dev/shm"],
+        rb.gunicorn_args(args.port, workers=2),
         cwd=checkout,
         env={**env, "PYTHONPATH": str(checkout)},
         stdout=log,

@@ -222,6 +222,12 @@ def child_env(root: Path, database_url: str, redis_url: str, torch_threads: str)
     }
 
 
+def gunicorn_args(port: int, workers: int) -> list[str]:
+    """The web as the bench serves it: gunicorn's sync workers on loopback."""
+    args = [PY, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    return args + ["--workers", str(workers), "--timeout", "60", "--worker-tmp-dir", "/dev/shm"]
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -968,9 +974,7 @@ class Bench:
             raise SystemExit(f"port {port} is in use; pick another with --port")
         env = dict(self.env)
         env["VITRINE_REMOTE_INFERENCE"] = "1" if remote else "0"
-        args = [PY, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        args += ["--workers", str(workers), "--timeout", "60", "--worker-tmp-dir", "/dev/shm"]
-        self.children.start(name, args, env)
+        self.children.start(name, gunicorn_args(port, workers), env)
         t = time.perf_counter()
         wait_for_search(port, lambda: self.children.check(name))
         log(

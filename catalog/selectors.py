@@ -72,6 +72,19 @@ SELECT * FROM tree
 """
 
 
+def categories_with_ancestors(*, ids: Iterable[int]) -> dict[int, Category]:
+    """id -> category for these categories and all their ancestors, in one query whatever
+    the tree's depth, each linked to its parent (`full_name` walks up without a query)."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    categories = {c.id: c for c in Category.objects.raw(_CATEGORIES_AND_ANCESTORS_SQL, [ids])}
+    for category in categories.values():
+        if category.parent_id is not None:
+            category.parent = categories[category.parent_id]
+    return categories
+
+
 def products_for_documents(*, ids: Iterable[int]) -> list[Product]:
     """Products with their ordered photos and their categories' whole paths (a search
     document names the path: `Category.full_name` walks up the tree), in three queries
@@ -82,15 +95,9 @@ def products_for_documents(*, ids: Iterable[int]) -> list[Product]:
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
         )
     )
-    category_ids = list({p.category_id for p in products if p.category_id is not None})
-    categories = (
-        {c.id: c for c in Category.objects.raw(_CATEGORIES_AND_ANCESTORS_SQL, [category_ids])}
-        if category_ids
-        else {}
+    categories = categories_with_ancestors(
+        ids=[p.category_id for p in products if p.category_id is not None]
     )
-    for category in categories.values():
-        if category.parent_id is not None:
-            category.parent = categories[category.parent_id]
     for product in products:
         if product.category_id is not None:
             product.category = categories[product.category_id]

@@ -227,7 +227,9 @@ def _word_score(words: list[_QueryWord], params: dict) -> str:
     return "(" + (" + ".join(parts) or "0") + ")"
 
 
-def _rarer_words_filter(words: list[_QueryWord], first_stage: int, params: dict) -> str:
+def _rarer_words_filter(
+    words: list[_QueryWord], first_stage: int, filters: SearchFilters | None, params: dict
+) -> str:
     """Narrow the word branch to documents holding one of the query's rarer words, when those
     alone match enough documents to fill the first stage ("navy blue shirts for men": not
     every product for men). Words in more than SEARCH_LEXICAL_COMMON_FRACTION of the catalog
@@ -236,7 +238,7 @@ def _rarer_words_filter(words: list[_QueryWord], first_stage: int, params: dict)
     They still count in every score. Plain, unfiltered queries only (a -negated word must
     not become a requirement; within a brand or category the rarer words' counts say nothing);
     "" when nothing is narrowed."""
-    if not words or not words[0].plain_query:
+    if filters or not words or not words[0].plain_query:
         return ""
     limit = settings.SEARCH_LEXICAL_COMMON_FRACTION * words[0].catalog_size
     rarer = [w for w in words if w.ndoc <= limit]
@@ -266,10 +268,7 @@ def lexical_candidates(
     sql = (
         _LEXICAL_SQL.replace("{where}", where)
         .replace("{word_score}", _word_score(words, params))
-        .replace(
-            "{rarer_words}",
-            "" if filters else _rarer_words_filter(words, first_stage, params),
-        )
+        .replace("{rarer_words}", _rarer_words_filter(words, first_stage, filters, params))
     )
     gucs = {"pg_trgm.word_similarity_threshold": str(settings.SEARCH_TRIGRAM_THRESHOLD)}
     rows = _fetch_with_settings(gucs, sql, params)

@@ -215,11 +215,10 @@ def refine_context(
         label = _category_label(filters.category, category_values)
         categories.insert(0, _option(filters.category, label, None, True))
 
-    chosen = {b.lower() for b in filters.brands}
     # Counted with the brand filter lifted (search_products): the other brands stay listed.
     brand_facet = _facet(response, "brand")
     brands = [
-        _option(v.value, v.label, v.count, v.value.lower() in chosen)
+        _option(v.value, v.label, v.count, v.selected)
         for v in (brand_facet.values if brand_facet else [])
     ]
     shown = {b["value"].lower() for b in brands}
