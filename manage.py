@@ -1,12 +1,15 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
+
+from config.bootstrap import bootstrap
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Before Django reads the settings: the embedded servers when DATABASE_URL / REDIS_URL are
+    # unset, and the process-wide defaults.
+    bootstrap()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

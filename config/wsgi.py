@@ -1,8 +1,10 @@
-import os
+"""The WSGI entry point: gunicorn (`config.wsgi:application`) and runserver load it."""
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from config.bootstrap import bootstrap
+
+bootstrap()  # before Django reads the settings (see config/bootstrap.py)
 application = get_wsgi_application()
 
 # Load the active index's query encoder in the background at boot, so the first shopper

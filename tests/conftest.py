@@ -1,6 +1,7 @@
-"""Shared fixtures. Real services throughout: the settings module has already started (or
-attached to) the embedded PostgreSQL and Redis under $VITRINE_VAR_DIR; the `celery_worker`
-fixture starts a real worker process against the test database."""
+"""Shared fixtures. Real services throughout: the suite's bootstrap (tests/bootstrap_plugin.py)
+has already started (or attached to) the embedded PostgreSQL and Redis under $VITRINE_VAR_DIR
+and exported their URLs; the `celery_worker` fixture starts a real worker process against the
+test database."""
 
 from __future__ import annotations
 

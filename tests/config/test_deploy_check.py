@@ -35,9 +35,10 @@ def production_env(**extra: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("VITRINE_SECURE", "VITRINE_SSL", "VITRINE_HSTS", "DJANGO_"))
-        and k not in {"VITRINE_DEBUG", "DATABASE_URL", "REDIS_URL"}
+        and k != "VITRINE_DEBUG"
     }
-    # DATABASE_URL / REDIS_URL unset: the embedded servers of this test run's var dir.
+    # DATABASE_URL / REDIS_URL: the embedded servers of this test run (the test bootstrap
+    # exported them), as production points at its own.
     env.update(
         VITRINE_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
