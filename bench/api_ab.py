@@ -24,7 +24,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
-import run_bench as rb  # noqa: E402
+from suite.api import http_get, search_path, wait_for_search  # noqa: E402
+from suite.common import QueryTexts  # noqa: E402
+from suite.servers import child_env, gunicorn_args  # noqa: E402
 
 
 def main() -> int:
@@ -42,7 +44,7 @@ def main() -> int:
     var = Path(args.var_dir)
     if not (var / "pg").is_dir():
         raise SystemExit(f"no bench database in {var}: run `make bench` first")
-    env = rb.child_env(
+    env = child_env(
         var, embedded.ensure_postgres(var), embedded.ensure_redis(var, stop_at_exit=False), "1"
     )
     os.environ.update(env)
@@ -61,7 +63,7 @@ def main() -> int:
     from search.inference import embedder_for_index
     from search.retrieval import vector_candidates
 
-    queries = rb.QueryTexts(seed=args.seed)
+    queries = QueryTexts(seed=args.seed)
     index = active_index()
     embedder = embedder_for_index(index)
     encode_query(embedder, text="warm up")
@@ -96,11 +98,11 @@ def main() -> int:
     return 0
 
 
-def serve_and_time(checkout: Path, env: dict, args, queries: rb.QueryTexts) -> float:
+def serve_and_time(checkout: Path, env: dict, args, queries: QueryTexts) -> float:
     """gunicorn on this checkout's code; the p50 of distinct mode=vector searches."""
     log = open(Path(args.var_dir) / "log" / "api_ab-gunicorn.log", "a")  # noqa: SIM115
     proc = subprocess.Popen(
-        rb.gunicorn_args(args.port, workers=2),
+        gunicorn_args(args.port, workers=2),
         cwd=checkout,
         env={**env, "PYTHONPATH": str(checkout)},
         stdout=log,
@@ -108,10 +110,10 @@ def serve_and_time(checkout: Path, env: dict, args, queries: rb.QueryTexts) -> f
         start_new_session=True,
     )
     try:
-        rb.wait_for_search(args.port, lambda: None)
+        wait_for_search(args.port, lambda: None)
         times = []
         for text in queries.take(args.requests):
-            status, body, ms = rb.http_get(args.port, rb.search_path(text, mode="vector"))
+            status, body, ms = http_get(args.port, search_path(text, mode="vector"))
             if status != 200:
                 raise SystemExit(f"{checkout}: HTTP {status}: {body[:300]!r}")
             json.loads(body)

@@ -1,5 +1,5 @@
 """Import throughput: 10,000 fashion products (real photos where the data set has one)
-through `catalog.importers.run_import`, in-process, the way `import_catalog` runs it.
+through `catalog.imports.runner.run_import`, in-process, the way `import_catalog` runs it.
 
     VITRINE_VAR_DIR=/tmp/vt-bench .venv/bin/python bench/import_bench.py [--rows 10000] [--zip]
 
@@ -90,7 +90,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from catalog import importers
+    from catalog.imports import runner
     from catalog.models import ImportJob, Product
     from config.celery import app
 
@@ -115,7 +115,7 @@ def main() -> int:
         for label in ("first import", "re-import"):
             job = ImportJob.objects.create(source_path=str(data_file), images_path=images)
             start = time.perf_counter()
-            job = importers.run_import(job_id=job.pk)
+            job = runner.run_import(job_id=job.pk)
             seconds = time.perf_counter() - start
             results[label] = (job, seconds)
             print(
