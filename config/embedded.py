@@ -232,11 +232,3 @@ def stop_servers(root: Path) -> list[str]:
         stop_postgres(root)
         done.append("PostgreSQL")
     return done
-
-
-def redis_url_for_kombu(url: str) -> str:
-    """Kombu (the broker) and Celery's result backend spell a unix-socket Redis
-    `redis+socket://`; redis-py spells it `unix://`."""
-    if url.startswith("unix://"):
-        return "redis+socket://" + url[len("unix://") :]
-    return url

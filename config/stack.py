@@ -8,10 +8,12 @@
 
 The runner never imports Django settings: it starts the embedded servers through
 `config.embedded` and hands `DATABASE_URL` / `REDIS_URL` to every child, so no child ever starts
-or stops a server of its own. Children run in their own process groups, so a Ctrl-C reaches the
-runner only and the runner shuts them down in order: web and worker first, then Redis, then
-Postgres. `var/run/stack.json` says what runs; `var/log/{web,worker}.log` keep their output,
-which is also streamed to the terminal with a `[web] ` / `[worker] ` prefix.
+or stops a server of its own (their bootstrap finds both set). Children run in their own process
+groups, so a Ctrl-C reaches the runner only and the runner shuts them down in order: web and
+worker first, then Redis, then Postgres. `var/run/stack.json` says what runs;
+`var/log/{web,worker}.log` keep their output, which is also streamed to the terminal with a
+`[web] ` / `[worker] ` prefix. The process plumbing (finding, stopping and streaming children)
+is in `config.processes`.
 
 Environment: `VITRINE_VAR_DIR` (default ./var), `VITRINE_HOST` (127.0.0.1), `VITRINE_PORT`
 (8000), `VITRINE_DEMO` (on; `0` skips the demo catalog), `VITRINE_DEMO_LIMIT` (products the
@@ -33,32 +35,32 @@ import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import IO
 
 import psutil
 
-from config import embedded
+from config import embedded, env
+from config.processes import (
+    create_time,
+    echo,
+    groups_alive,
+    port_free,
+    processes_marked,
+    pump,
+    same_process,
+    terminate,
+)
 
-BASE_DIR = embedded.BASE_DIR
+BASE_DIR = env.BASE_DIR
 MANAGE = str(BASE_DIR / "manage.py")
 STOP_GRACE_S = 10.0
+# Every child inherits it: `stop` finds what a killed runner left (Celery's pool included).
+STACK_ID = "VITRINE_STACK_ID"
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver, harmless
-_print_lock = threading.Lock()
 
 
 def say(message: str) -> None:
-    """One line from the runner itself; never let a closed terminal break a shutdown."""
-    with _print_lock:
-        try:
-            sys.stdout.write(f"[stack] {message}\n")
-            sys.stdout.flush()
-        except (OSError, ValueError):
-            pass
-
-
-def _root() -> Path:
-    """The var dir, without creating it (`stop` on a fresh checkout must not make one)."""
-    return Path(os.environ.get("VITRINE_VAR_DIR", BASE_DIR / "var")).resolve()
+    """One line from the runner itself."""
+    echo(f"[stack] {message}")
 
 
 def _state_path(root: Path) -> Path:
@@ -77,116 +79,6 @@ def _write_state(root: Path, state: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2) + "\n")
     os.replace(tmp, path)
-
-
-def _same_process(pid: int | None, create_time: float | None) -> psutil.Process | None:
-    """The process `pid` if it is still the one we recorded (pids get reused)."""
-    if not pid:
-        return None
-    try:
-        proc = psutil.Process(pid)
-        if create_time is not None and abs(proc.create_time() - create_time) > 1.0:
-            return None
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return proc
-    except psutil.Error:
-        return None
-
-
-def _create_time(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return None
-
-
-def _processes_of_stack(stack_id: str) -> list[psutil.Process]:
-    """Every live process a runner started (children inherit VITRINE_STACK_ID), grandchildren
-    such as Celery's pool processes included, even after the runner itself was killed."""
-    found = []
-    me = os.getpid()
-    for proc in psutil.process_iter():
-        if proc.pid == me:
-            continue
-        try:
-            if proc.environ().get("VITRINE_STACK_ID") == stack_id:
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
-
-
-def _terminate(procs: list[psutil.Process], grace: float = STOP_GRACE_S) -> list[str]:
-    """SIGTERM, wait up to `grace` seconds, then SIGKILL what is left; returns what was killed."""
-    for proc in procs:
-        try:
-            proc.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    killed = []
-    for proc in alive:
-        try:
-            killed.append(f"{proc.pid} ({' '.join(proc.cmdline())[:80]})")
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(alive, timeout=5)
-    return killed
-
-
-def _pg_holders(root: Path) -> list[psutil.Process]:
-    """Live processes that attached to the embedded Postgres through pgserver."""
-    try:
-        pids = json.loads((root / "pg" / ".handle_pids.json").read_text() or "[]")
-    except (OSError, ValueError):
-        return []
-    holders = []
-    for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-            if proc.status() != psutil.STATUS_ZOMBIE:
-                holders.append(proc)
-        except psutil.Error:
-            pass
-    return holders
-
-
-def _redis_running(root: Path) -> bool:
-    try:
-        return psutil.pid_exists(int((root / "redis" / "redis.pid").read_text().strip()))
-    except (OSError, ValueError):
-        return False
-
-
-def _stop_servers(root: Path) -> list[str]:
-    done = []
-    if _redis_running(root):
-        embedded.stop_redis(root)
-        done.append("Redis")
-    if (root / "pg").is_dir() and embedded.postgres_running(root):
-        embedded.stop_postgres(root)
-        done.append("PostgreSQL")
-    return done
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _env_flag(name: str, default: bool) -> bool:
-    """Same reading as settings.env_bool, so `VITRINE_DEMO=false` means the same everywhere."""
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 # --- run ----------------------------------------------------------------------------------
@@ -234,13 +126,13 @@ class Stack:
 
     def save_state(self) -> None:
         def entry(proc: subprocess.Popen) -> dict:
-            return {"pid": proc.pid, "create_time": _create_time(proc.pid)}
+            return {"pid": proc.pid, "create_time": create_time(proc.pid)}
 
         _write_state(
             self.root,
             {
                 "runner": os.getpid(),
-                "runner_create_time": _create_time(os.getpid()),
+                "runner_create_time": create_time(os.getpid()),
                 "stack_id": self.stack_id,
                 "var_dir": str(self.root),
                 "url": self.url,
@@ -262,7 +154,7 @@ class Stack:
         proc = subprocess.Popen(args, process_group=0, **kwargs)
         if stream:
             thread = threading.Thread(
-                target=_pump, args=(name, proc.stdout, self.log_dir / f"{name}.log"), daemon=True
+                target=pump, args=(name, proc.stdout, self.log_dir / f"{name}.log"), daemon=True
             )
             thread.start()
             self.threads.append(thread)
@@ -345,12 +237,10 @@ class Stack:
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "VITRINE_VAR_DIR": str(self.root),
-            "VITRINE_STACK_ID": self.stack_id,
+            STACK_ID: self.stack_id,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "PYTHONUNBUFFERED": "1",
         }
-        self.env.setdefault("HF_HUB_OFFLINE", "1")
-        self.env.setdefault("TOKENIZERS_PARALLELISM", "false")
 
         if self.step("migrate", [MANAGE, "migrate", "--noinput"]) != 0:
             raise _Died("migrate failed (see above)")
@@ -368,7 +258,7 @@ class Stack:
         say(f"web server listening ({time.monotonic() - t0:.1f} s since start)")
 
         problems = []
-        if _env_flag("VITRINE_DEMO", True):
+        if env.env_bool("VITRINE_DEMO", True):
             load = [MANAGE, "load_demo", "--if-empty"]
             limit = os.environ.get("VITRINE_DEMO_LIMIT", "").strip()
             if limit:
@@ -407,14 +297,7 @@ class Stack:
             lines.append(f"ERROR: {problem}")
         lines.append(f"logs: {self.log_dir}/{{web,worker}}.log; stop from elsewhere: make stop")
         width = max(len(line) for line in lines) + 4
-        with _print_lock:
-            try:
-                print("=" * width)
-                for line in lines:
-                    print(f"  {line}")
-                print("=" * width, flush=True)
-            except (OSError, ValueError):
-                pass
+        echo("=" * width, *(f"  {line}" for line in lines), "=" * width)
 
     def shutdown(self) -> None:
         """Children first (SIGTERM, then SIGKILL to the whole process group after the grace),
@@ -432,11 +315,11 @@ class Stack:
                 except (ProcessLookupError, PermissionError):
                     pass
         deadline = time.monotonic() + STOP_GRACE_S
-        while time.monotonic() < deadline and _groups_alive(groups):
+        while time.monotonic() < deadline and groups_alive(groups):
             for proc in children:
                 proc.poll()  # reap
             time.sleep(0.1)
-        for pgid in _groups_alive(groups):
+        for pgid in groups_alive(groups):
             say(f"process group {pgid} ignored SIGTERM for {STOP_GRACE_S:.0f} s; killing it")
             try:
                 os.killpg(pgid, signal.SIGKILL)
@@ -448,7 +331,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 pass
         # Anything that left its group (a daemonising child, say) is still marked by our id.
-        _terminate(_processes_of_stack(self.stack_id), grace=3)
+        terminate(processes_marked(STACK_ID, self.stack_id), grace=3)
         for thread in self.threads:
             thread.join(timeout=2)
         try:
@@ -460,43 +343,6 @@ class Stack:
         except Exception as exc:
             say(f"could not stop PostgreSQL: {exc}")
         _state_path(self.root).unlink(missing_ok=True)
-
-
-def _groups_alive(pgids: list[int]) -> list[int]:
-    alive = []
-    for pgid in pgids:
-        try:
-            os.killpg(pgid, 0)
-            alive.append(pgid)
-        except (ProcessLookupError, PermissionError):
-            pass
-    # A group whose only members are zombies awaiting our wait() counts as gone.
-    if alive:
-        members: dict[int, list[str]] = {}
-        for proc in psutil.process_iter(["status"]):
-            try:
-                pgid = os.getpgid(proc.pid)
-            except OSError:
-                continue
-            if pgid in alive:
-                members.setdefault(pgid, []).append(proc.info["status"])
-        alive = [g for g in alive if any(s != psutil.STATUS_ZOMBIE for s in members.get(g, []))]
-    return alive
-
-
-def _pump(name: str, stream: IO[bytes], log_path: Path) -> None:
-    with open(log_path, "ab") as log:
-        log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start ---\n".encode())
-        for raw in iter(stream.readline, b""):
-            log.write(raw)
-            log.flush()
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            with _print_lock:
-                try:
-                    sys.stdout.write(f"[{name}] {line}\n")
-                    sys.stdout.flush()
-                except (OSError, ValueError):
-                    pass
 
 
 def run() -> int:
@@ -521,7 +367,7 @@ def run() -> int:
 
     host = os.environ.get("VITRINE_HOST", "127.0.0.1")
     port = int(os.environ.get("VITRINE_PORT", "8000"))
-    if not _port_free(host, port):
+    if not port_free(host, port):
         say(f"port {port} on {host} is in use; stop whatever holds it or set VITRINE_PORT")
         return 1
 
@@ -551,18 +397,18 @@ def run() -> int:
 def _cleanup(root: Path, state: dict) -> list[str]:
     """Remove what a dead runner left: its children (found by stack id), Redis, Postgres."""
     done = []
-    leftovers = _processes_of_stack(state.get("stack_id", "")) if state.get("stack_id") else []
+    leftovers = processes_marked(STACK_ID, state["stack_id"]) if state.get("stack_id") else []
     for name, child in (state.get("children") or {}).items():
-        proc = _same_process(child.get("pid"), child.get("create_time"))
+        proc = same_process(child.get("pid"), child.get("create_time"))
         if proc and proc not in leftovers:
             leftovers.append(proc)
             say(f"left-over {name} (pid {proc.pid})")
     if leftovers:
-        killed = _terminate(leftovers)
+        killed = terminate(leftovers, grace=STOP_GRACE_S)
         done.append(f"ended {len(leftovers)} left-over process(es)")
         if killed:
             done.append(f"killed {', '.join(killed)}")
-    done += [f"stopped {name}" for name in _stop_servers(root)]
+    done += [f"stopped {name}" for name in embedded.stop_servers(root)]
     _state_path(root).unlink(missing_ok=True)
     for line in done:
         say(line)
@@ -572,13 +418,13 @@ def _cleanup(root: Path, state: dict) -> list[str]:
 def stop() -> int:
     """Idempotent. Exit 0 when nothing of this var dir runs any more; 1 when no stack runs but
     its embedded servers are held by another live process (a test run, a shell)."""
-    root = _root()
+    root = env.var_dir()  # not created: `stop` on a fresh checkout must not make one
     if not root.is_dir():
         say(f"nothing to stop: {root} does not exist")
         return 0
     state = _read_state(root)
     if state:
-        runner = _same_process(state.get("runner"), state.get("runner_create_time"))
+        runner = same_process(state.get("runner"), state.get("runner_create_time"))
         if runner:
             say(f"stopping the Vitrine stack at {state.get('url')} (runner pid {runner.pid})")
             runner.terminate()
@@ -597,12 +443,12 @@ def stop() -> int:
         return 0
 
     # No stack: stop servers only if nothing alive uses them (a test run, a shell).
-    holders = _pg_holders(root)
+    holders = embedded.postgres_holders(root)
     if holders and (embedded.postgres_running(root) if (root / "pg").is_dir() else False):
         users = ", ".join(f"{p.pid} ({' '.join(p.cmdline())[:60]})" for p in holders)
         say(f"no stack is running in {root}; its servers are in use by {users}: left alone")
         return 1
-    done = _stop_servers(root)
+    done = embedded.stop_servers(root)
     if done:
         say(f"no stack was running in {root}; stopped left-over {' and '.join(done)}")
     else:

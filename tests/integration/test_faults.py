@@ -38,6 +38,7 @@ from catalog.models import Product
 from catalog.selectors import products_with_photos
 from config import embedded
 from config.celery import app
+from config.env import redis_url_for_kombu
 from search.documents import build_document
 from search.models import ProductEmbedding, SearchIndex
 from search.receivers import enqueue_embedding
@@ -80,7 +81,7 @@ class PrivateRedis:
 
     @property
     def broker_url(self) -> str:
-        return embedded.redis_url_for_kombu(self.url)
+        return redis_url_for_kombu(self.url)
 
     def client(self) -> redis.Redis:
         return redis.Redis(unix_socket_path=str(self.sock), socket_timeout=2)
