@@ -76,9 +76,10 @@ bench: setup ## performance at 100k products (~10 min): table + bench/results/la
 		echo "make bench: could not install wrk; the load test will be skipped" >&2
 	HF_HUB_OFFLINE=1 $(PY) bench/run_bench.py --var-dir $(BENCH_VAR_DIR) $(BENCH_ARGS)
 
-lint: setup ## ruff check + ruff format --check
+lint: setup ## ruff check, ruff format --check, and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: setup ## ruff format + ruff check --fix
 	$(VENV)/bin/ruff format .
