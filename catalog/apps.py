@@ -9,7 +9,7 @@ class CatalogConfig(AppConfig):
         from django.db import transaction
         from django.db.models.signals import post_delete
 
-        from catalog.importers import delete_import_files
+        from catalog.imports.jobs import delete_import_files
         from catalog.models import ImportJob
 
         # A deleted job (admin) takes its stored uploads with it, once the delete commits;

@@ -14,7 +14,18 @@ import warnings
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"}
+# The formats we decode, and the extension each is stored and served under: it decides the
+# Content-Type, so it comes from what the bytes are, never from the uploader's name (a PNG
+# called "x.html" must not be served as a page).
+PHOTO_EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "BMP": "bmp",
+    "TIFF": "tiff",
+}
+ALLOWED_FORMATS = set(PHOTO_EXTENSIONS)
 
 
 class PhotoRejected(ValueError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from functools import lru_cache
 from urllib.parse import quote
@@ -11,6 +10,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import get_script_prefix, reverse
 from django.utils.http import RFC3986_SUBDELIMS
+
+from catalog.images import PHOTO_EXTENSIONS
 
 
 class Category(models.Model):
@@ -99,43 +100,22 @@ class Product(models.Model):
         return images[0] if images else None
 
 
+def photo_storage_name(*, checksum: str, extension: str) -> str:
+    """Where a photo's bytes are stored: named by their sha256, never by the uploader's file
+    name, so the same bytes are stored once whoever sends them (`catalog.services` writes
+    every photo file)."""
+    return f"products/{checksum[:2]}/{checksum}.{extension}"
+
+
 def product_image_path(instance: ProductImage, filename: str) -> str:
-    # Stored under a name we generate from the content, never the uploader's file name.
-    if not instance.checksum:  # admin uploads arrive without one; services set it first
-        digest = hashlib.sha256()
-        for chunk in instance.file.chunks():
-            digest.update(chunk)
-        instance.checksum = digest.hexdigest()
-    ext = photo_extension(instance, filename)
-    return f"products/{instance.checksum[:2]}/{instance.checksum}.{ext}"
-
-
-# The extension decides the Content-Type the file is served with: it comes from what the bytes
-# are, never from the uploader's name (a PNG called "x.html" must not be served as a page).
-PHOTO_EXTENSIONS = {
-    "JPEG": "jpg",
-    "PNG": "png",
-    "WEBP": "webp",
-    "GIF": "gif",
-    "BMP": "bmp",
-    "TIFF": "tiff",
-}
-
-
-def photo_extension(instance: ProductImage, filename: str) -> str:
-    from PIL import Image
-
-    try:
-        instance.file.seek(0)
-        with Image.open(instance.file) as probe:
-            fmt = probe.format
-        instance.file.seek(0)
-    except Exception:  # no file yet (a name probe) or not an image: fall back to the name
-        fmt = None
-    if fmt in PHOTO_EXTENSIONS:
-        return PHOTO_EXTENSIONS[fmt]
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    return ext if ext in PHOTO_EXTENSIONS.values() else "jpg"
+    """`upload_to` of a photo file assigned without `catalog.services` (which stores the bytes
+    itself, under `photo_storage_name`, and so never reaches this)."""
+    if not instance.checksum:
+        raise ValueError("product photos are stored through catalog.services (read_photo)")
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in PHOTO_EXTENSIONS.values():  # the served Content-Type follows it
+        extension = "jpg"
+    return photo_storage_name(checksum=instance.checksum, extension=extension)
 
 
 class ProductImage(models.Model):

@@ -1,8 +1,21 @@
-"""Write paths of the catalog. Every caller (admin, API, importers, demo loader) goes here."""
+"""Write paths of the catalog. Every product and photo write goes here: the admin, the product
+API, imports and the demo loader.
+
+- One normaliser, `clean_product_values`: what a product's values become before any write
+  (trimmed text, a price to the cent, an upper-case currency), with the reason when they
+  cannot be written.
+- One photo path: `read_photo` checks bytes and describes them (sha256, upright size,
+  extension by content) and `_store_photo_file` stores them under their content-derived name
+  (`catalog.models.photo_storage_name`), whoever sends them.
+- Single writes (`upsert_product`, `save_product`, `attach_image`, `save_photo`) are ORM
+  saves, announced by `post_save`; the bulk write (`save_products`, for imports) writes a
+  batch in a few queries and announces it once after the commit.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -16,11 +29,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image
 
-from catalog.images import PhotoRejected, open_photo, sniff_format
-from catalog.models import PHOTO_EXTENSIONS, Category, Product, ProductImage, product_image_path
+from catalog.images import PHOTO_EXTENSIONS, PhotoRejected, open_photo, sniff_format
+from catalog.models import Category, Product, ProductImage, photo_storage_name
 from catalog.signals import products_changed
 
-PRODUCT_FIELDS = ("name", "description", "brand", "price", "currency", "attributes", "active")
+# Photos are test-decoded at this size at most: JPEGs then decode at a reduced scale, which
+# still reads the whole file (a truncated or damaged one fails) at a fraction of the cost of
+# a full decode; the stored size is read from the header. Several run at once in imports.
+CHECK_SIDE = 512
+ORIENTATION_TAG = 0x0112  # EXIF: values 5-8 are quarter turns (width and height swap)
 
 
 def announce_products_changed(*, product_ids: Iterable[int]) -> None:
@@ -30,6 +47,9 @@ def announce_products_changed(*, product_ids: Iterable[int]) -> None:
     ids = sorted(set(product_ids))
     if ids:
         transaction.on_commit(lambda: products_changed.send(sender=Product, product_ids=ids))
+
+
+# --- Product values ------------------------------------------------------------------------
 
 
 def category_for_path(path: str | Sequence[str] | None) -> Category | None:
@@ -61,6 +81,42 @@ def parse_price(value: Any) -> Decimal | None:
     return price.quantize(Decimal("0.01"))
 
 
+def clean_product_values(
+    *,
+    sku: str,
+    name: str,
+    description: str = "",
+    brand: str = "",
+    price: Any = None,
+    currency: str = "USD",
+    attributes: dict[str, Any] | None = None,
+    active: bool = True,
+) -> dict[str, Any]:
+    """The one normaliser of a product's own values (its category aside), used by every
+    write: returns them as the product stores them, or raises ValidationError naming each
+    field that cannot be written and why."""
+    sku = (sku or "").strip()
+    if not sku:
+        raise ValidationError({"sku": "is required"})
+    if not (name or "").strip():
+        raise ValidationError({"name": "is required"})
+    if attributes is not None and not isinstance(attributes, dict):
+        raise ValidationError({"attributes": "must be an object of name -> value"})
+    return {
+        "sku": sku,
+        "name": name.strip(),
+        "description": (description or "").strip(),
+        "brand": (brand or "").strip(),
+        "price": parse_price(price),
+        "currency": (currency or "USD").strip().upper()[:3],
+        "attributes": attributes or {},
+        "active": active,
+    }
+
+
+# --- Single writes (admin, API, demo) ------------------------------------------------------
+
+
 @transaction.atomic
 def upsert_product(
     *,
@@ -77,23 +133,12 @@ def upsert_product(
     """Create or update the product with this SKU. Returns (product, created).
 
     Unchanged products are not saved again, so they are not re-embedded either."""
-    sku = (sku or "").strip()
-    if not sku:
-        raise ValidationError({"sku": "is required"})
-    if not (name or "").strip():
-        raise ValidationError({"name": "is required"})
-    if attributes is not None and not isinstance(attributes, dict):
-        raise ValidationError({"attributes": "must be an object of name -> value"})
-    values = {
-        "name": name.strip(),
-        "description": (description or "").strip(),
-        "brand": (brand or "").strip(),
-        "price": parse_price(price),
-        "currency": (currency or "USD").strip().upper()[:3],
-        "attributes": attributes or {},
-        "active": active,
-        "category": category_for_path(category),
-    }
+    values = clean_product_values(
+        sku=sku, name=name, description=description, brand=brand, price=price,
+        currency=currency, attributes=attributes, active=active,
+    )  # fmt: skip
+    sku = values.pop("sku")
+    values["category"] = category_for_path(category)
     product = Product.objects.filter(sku=sku).first()
     if product is None:
         product = Product(sku=sku, **values)
@@ -102,19 +147,108 @@ def upsert_product(
         return product, True
     changed = [f for f, v in values.items() if getattr(product, f) != v]
     if changed:
-        for field in changed:
-            setattr(product, field, values[field])
+        for field_name in changed:
+            setattr(product, field_name, values[field_name])
         product.full_clean()
         product.save()
     return product, False
 
 
-def read_image(content: bytes) -> Image.Image:
-    """Decode and check a photo; raise ValidationError with a reason a person can act on."""
+def clean_product(*, product: Product) -> None:
+    """Normalise a product edited as a whole (the admin's form) in place, by the rules of
+    every write. Raises ValidationError naming the field."""
+    values = clean_product_values(
+        sku=product.sku, name=product.name, description=product.description,
+        brand=product.brand, price=product.price, currency=product.currency,
+        attributes=product.attributes, active=product.active,
+    )  # fmt: skip
+    for name, value in values.items():
+        setattr(product, name, value)
+
+
+@transaction.atomic
+def save_product(*, product: Product) -> Product:
+    """Save a product edited as a whole (the admin): normalised and validated like every
+    other write; `post_save` announces it."""
+    clean_product(product=product)
+    product.full_clean()
+    product.save()
+    return product
+
+
+def delete_products(*, skus: Iterable[str]) -> int:
+    """Delete products; their photos and search vectors go with them (cascade). Returns how
+    many products were deleted."""
+    with transaction.atomic():
+        _, deleted = Product.objects.filter(sku__in=list(skus)).delete()
+    return deleted.get(Product._meta.label, 0)
+
+
+def delete_product(*, sku: str) -> bool:
+    """Delete a product; its photos and search vectors go with it (cascade)."""
+    return delete_products(skus=[sku]) > 0
+
+
+@transaction.atomic
+def save_category(*, category: Category) -> Category:
+    """Save a category edited by hand: its `path` follows its parent's path and its slug."""
+    category.path = f"{category.parent.path}/{category.slug}" if category.parent else category.slug
+    category.save()
+    return category
+
+
+# --- Photos --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhotoInput:
+    """A photo, identified by the sha256 of its bytes. `content` (with its upright size and
+    extension, from `read_photo`) is needed only for a photo the product does not have yet,
+    so a caller that can tell a photo is already there (same checksum or same source URL)
+    skips reading it."""
+
+    checksum: str
+    content: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+    extension: str = "jpg"
+    source_url: str = ""
+    alt: str = ""
+
+
+def read_photo(content: bytes, *, source_url: str = "", alt: str = "") -> PhotoInput:
+    """Check that the bytes are a photo we accept (size, type, pixels, decodable) and describe
+    them for storage: sha256, upright full size (EXIF quarter turns applied, as shown), and
+    the extension of what they really are. Writes nothing; raises PhotoRejected with a
+    reason a person can act on."""
+    open_photo(content, max_side=CHECK_SIDE)
+    extension = PHOTO_EXTENSIONS.get(sniff_format(content), "jpg")
     try:
-        return open_photo(content)
-    except PhotoRejected as exc:
-        raise ValidationError(exc.reason) from None
+        with Image.open(io.BytesIO(content)) as probe:
+            width, height = probe.size
+            if probe.getexif().get(ORIENTATION_TAG, 1) in (5, 6, 7, 8):
+                width, height = height, width
+    except Exception as exc:  # open_photo accepted it; the EXIF block itself is broken
+        raise PhotoRejected(f"has unreadable metadata ({exc.__class__.__name__})") from None
+    return PhotoInput(
+        checksum=hashlib.sha256(content).hexdigest(),
+        content=content,
+        width=width,
+        height=height,
+        extension=extension,
+        source_url=source_url[:2000],
+        alt=alt[:300],
+    )
+
+
+def _store_photo_file(photo: PhotoInput) -> str:
+    """Write the bytes under their content-derived name, or reuse the file already there
+    (the same bytes, stored for this or another product). Returns the storage name."""
+    name = photo_storage_name(checksum=photo.checksum, extension=photo.extension)
+    storage = ProductImage._meta.get_field("file").storage
+    if storage.exists(name):
+        return name
+    return storage.save(name, ContentFile(photo.content or b""))
 
 
 @transaction.atomic
@@ -128,60 +262,65 @@ def attach_image(
     source_url: str = "",
 ) -> ProductImage:
     """Store a photo for a product (deduplicated by content). Raises ValidationError when
-    the bytes are not a decodable image, so a caller can keep the product and warn."""
-    decoded = read_image(content)
-    checksum = hashlib.sha256(content).hexdigest()
-    existing = product.images.filter(checksum=checksum).first()
+    the bytes are not a decodable image, so a caller can keep the product and warn.
+    `filename` is the sender's name for it: never used for storage (names are checksums)."""
+    try:
+        photo = read_photo(content, source_url=source_url, alt=alt)
+    except PhotoRejected as exc:
+        raise ValidationError(exc.reason) from None
+    existing = product.images.filter(checksum=photo.checksum).first()
     if existing:
         return existing
     if position is None:
         position = product.images.count()
-    image = ProductImage(
+    image = _new_image(product=product, photo=photo, position=position)
+    image.save()
+    return image
+
+
+def _new_image(*, product: Product, photo: PhotoInput, position: int) -> ProductImage:
+    """A product's new photo row, its file stored. Built in one go: a file assigned later
+    would make Django read its size back from storage, which `read_photo` knows already."""
+    return ProductImage(
         product=product,
+        file=_store_photo_file(photo),
+        width=photo.width,
+        height=photo.height,
         position=position,
-        alt=alt[:300],
-        source_url=source_url,
-        checksum=checksum,
+        alt=photo.alt[:300],
+        source_url=photo.source_url[:2000],
+        checksum=photo.checksum,
     )
-    filename = f"photo.{PHOTO_EXTENSIONS.get(sniff_format(content), 'jpg')}"
-    stored_name = product_image_path(image, filename)
-    if image.file.storage.exists(stored_name):
-        image.file.name = stored_name  # same bytes already stored (names are content hashes)
-    else:
-        image.file.save(filename, ContentFile(content), save=False)
-    image.width, image.height = decoded.size  # known already; no second decode from storage
+
+
+@transaction.atomic
+def save_photo(*, image: ProductImage, photo: PhotoInput | None = None) -> ProductImage:
+    """Save a product photo: with `photo` (from `read_photo`) its bytes are stored and
+    described like every other photo's; without, only its position and alt text change
+    (the admin's edits)."""
+    if photo is not None:
+        image.file = _store_photo_file(photo)
+        image.checksum = photo.checksum
+        image.width, image.height = photo.width, photo.height  # upright, as shown
+        image.source_url = photo.source_url  # bytes sent by hand come from no URL
+    image.alt = image.alt[:300]
     image.save()
     return image
 
 
 @transaction.atomic
-def delete_product(*, sku: str) -> bool:
-    """Delete a product; its photos and search vectors go with it (cascade)."""
-    deleted, _ = Product.objects.filter(sku=sku).delete()
-    return deleted > 0
+def delete_photo(*, image: ProductImage) -> None:
+    """Remove a photo from its product. The file stays: files are shared by content (another
+    product may show the same bytes)."""
+    image.delete()
 
 
 # --- Batch writes (imports) ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PhotoInput:
-    """A photo for `save_products`, identified by the sha256 of its bytes. `content` (with the
-    decoded size) is needed only for a photo the product does not have yet, so a caller that
-    can tell a photo is already there (same checksum or same source URL) skips reading it."""
-
-    checksum: str
-    filename: str = "photo.jpg"
-    content: bytes | None = None
-    width: int | None = None
-    height: int | None = None
-    source_url: str = ""
-    alt: str = ""
-
-
 @dataclass
 class ProductInput:
-    """One product as `save_products` writes it (values already validated by the caller).
+    """One product as `save_products` writes it (normalised there, by `clean_product_values`).
 
     `photos=None` leaves the product's photos alone. With a list, missing photos are added
     in that order; with `replace_photos` the product's photos become exactly that list
@@ -213,16 +352,6 @@ def _category_key(path: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(n.strip() for n in names if n and n.strip())
 
 
-def _store_photo_file(photo: PhotoInput) -> str:
-    """Write the bytes under their content-derived name, or reuse the file already there."""
-    probe = ProductImage(checksum=photo.checksum)
-    name = product_image_path(probe, photo.filename)
-    storage = ProductImage._meta.get_field("file").storage
-    if storage.exists(name):
-        return name
-    return storage.save(name, ContentFile(photo.content or b""))
-
-
 @dataclass
 class _PhotoChanges:
     new: list[ProductImage] = field(default_factory=list)
@@ -249,16 +378,7 @@ def _plan_photos(
         if image is None:
             if photo.content is None:  # the caller thought we had it; nothing to store
                 continue
-            image = ProductImage(
-                product=product,
-                file=_store_photo_file(photo),
-                width=photo.width,
-                height=photo.height,
-                position=next_position,
-                alt=photo.alt[:300],
-                source_url=photo.source_url[:2000],
-                checksum=photo.checksum,
-            )
+            image = _new_image(product=product, photo=photo, position=next_position)
             next_position += 1
             changes.new.append(image)
             changes.products.add(product.pk)
@@ -301,24 +421,17 @@ def save_products(
     to_update: list[Product] = []
     update_fields: set[str] = set()
     results: list[tuple[Product, Outcome]] = []
-    for sku, item in zip(skus, items, strict=True):
-        if not sku:
-            raise ValidationError({"sku": "is required"})
-        if not (item.name or "").strip():
-            raise ValidationError({"name": "is required"})
+    for item in items:
+        values = clean_product_values(
+            sku=item.sku, name=item.name, description=item.description, brand=item.brand,
+            price=item.price, currency=item.currency, attributes=item.attributes,
+            active=item.active,
+        )  # fmt: skip
+        sku = values.pop("sku")
         key = _category_key(item.category)
         if key not in categories:
             categories[key] = category_for_path(list(key)) if key else None
-        values = {
-            "name": item.name.strip(),
-            "description": (item.description or "").strip(),
-            "brand": (item.brand or "").strip(),
-            "price": parse_price(item.price),
-            "currency": (item.currency or "USD").strip().upper()[:3],
-            "attributes": item.attributes or {},
-            "active": item.active,
-            "category_id": categories[key].pk if categories[key] else None,
-        }
+        values["category_id"] = categories[key].pk if categories[key] else None
         product = existing.get(sku)
         if product is None:
             product = Product(sku=sku, created_at=now, updated_at=now, **values)

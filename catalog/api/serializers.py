@@ -1,5 +1,6 @@
-"""Shapes of the catalog API. Validation of product values is the importers' (`clean_row`):
-an API write and an import row are checked by the same rules and give the same reasons."""
+"""Shapes of the catalog API. Validation of product values is an import row's
+(`catalog.imports.rows.clean_row`): an API write and an import row are checked by the same
+rules and give the same reasons."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from catalog.importers import COLUMNS, RowInvalid, clean_row, is_url
+from catalog.imports.rows import COLUMNS, RowInvalid, clean_row, is_url
 from catalog.models import ImportIssue, ImportJob, Product
 
 

@@ -1,5 +1,5 @@
 """The catalog API: staff-only product CRUD and bulk imports. Thin: validate, call the
-importers/services, serialise.
+services and the import jobs, serialise.
 
 Every endpoint here (reads included) is for staff, by token (`Authorization: Token ...`,
 from `manage.py drf_create_token USER`) or an admin session: the catalog API shows
@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from catalog import importers, services
+from catalog import services, tasks
 from catalog.api.serializers import (
     ImportAcceptedSerializer,
     ImportJobSerializer,
@@ -30,7 +30,19 @@ from catalog.api.serializers import (
     ImportUploadSerializer,
     ProductSerializer,
 )
+from catalog.imports import jobs, report
+from catalog.imports.formats import ImportFileRejected, open_source
+from catalog.imports.rows import CleanRow
 from catalog.models import ImportJob, Product, ProductImage
+
+
+def save_product_row(row: CleanRow) -> Product:
+    """Write one validated product: its values at once, through the services; its photo URLs
+    are downloaded by a worker after the commit (`images` left out: photos stay as they are)."""
+    product, _ = services.upsert_product(**row.product_fields())
+    if row.images is not None:
+        tasks.enqueue_photo_fetch(product_id=product.pk, urls=list(row.images))
+    return product
 
 
 class StaffAPIView(GenericAPIView):
@@ -105,7 +117,7 @@ class ProductListCreateView(StaffAPIView):
                 {"sku": [f"a product with this SKU exists; PUT or PATCH {url}"]},
                 status=status.HTTP_409_CONFLICT,
             )
-        product, _ = importers.save_row(row=row)
+        product = save_product_row(row)
         body = self.get_serializer(products_queryset().get(pk=product.pk)).data
         headers = {"Location": body["url"]}
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
@@ -140,7 +152,7 @@ class ProductDetailView(StaffAPIView):
             data["sku"] = sku
         serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)
-        importers.save_row(row=serializer.validated_data)
+        save_product_row(serializer.validated_data)
         return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(request=ProductSerializer, responses={200: ProductSerializer})
@@ -184,12 +196,12 @@ class ImportListCreateView(StaffAPIView):
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         try:
-            job = importers.start_import(
+            job = jobs.start_import(
                 file=upload.validated_data["file"],
                 images=upload.validated_data.get("images"),
                 created_by=request.user,
             )
-        except importers.UploadRejected as exc:
+        except jobs.UploadRejected as exc:
             code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if exc.too_large else 400
             return Response({"detail": exc.message}, status=code)
         status_url = reverse("catalog-api:import-detail", kwargs={"pk": job.pk}, request=request)
@@ -222,12 +234,12 @@ class ImportFailedRowsView(StaffAPIView):
 def failed_rows_response(job: ImportJob) -> StreamingHttpResponse:
     """Shared by the API and the admin."""
     try:
-        with importers.open_source(job):
+        with open_source(job):
             pass
-    except (OSError, importers.ImportFileRejected):
+    except (OSError, ImportFileRejected):
         raise Http404("The uploaded file is no longer available.") from None
     response = StreamingHttpResponse(
-        importers.failed_rows_csv(job), content_type="text/csv; charset=utf-8"
+        report.failed_rows_csv(job), content_type="text/csv; charset=utf-8"
     )
     stem = job.source_name.rsplit(".", 1)[0] or "catalog"
     response["Content-Disposition"] = f'attachment; filename="{stem}-failed-rows.csv"'

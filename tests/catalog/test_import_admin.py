@@ -10,9 +10,9 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog import importers
+from catalog.imports import jobs, runner
 from catalog.models import ImportJob, Product
-from tests.catalog.test_importers import HEADER, make_zip
+from tests.catalog.imports.helpers import HEADER, make_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_staff_upload_watch_progress_and_download_failed_rows(admin_client, png_
     status_url = f"/admin/catalog/importjob/{job.pk}/status.json"
     assert admin_client.get(status_url).json()["status"] == "pending"
 
-    importers.run_import(job_id=job.pk)  # the worker
+    runner.run_import(job_id=job.pk)  # the worker
 
     status = admin_client.get(status_url).json()
     assert status["finished"] and status["percent"] == 100
@@ -87,7 +87,7 @@ def test_only_staff_with_the_permission_can_import(client):
 
 
 def test_a_failed_import_can_be_resumed_from_the_admin_list(admin_client):
-    job = importers.start_import(file=SimpleUploadedFile("c.csv", b"sku,name\nA-1,Mug\n"))
+    job = jobs.start_import(file=SimpleUploadedFile("c.csv", b"sku,name\nA-1,Mug\n"))
     ImportJob.objects.filter(pk=job.pk).update(status="failed", message="worker lost")
     response = admin_client.post(
         "/admin/catalog/importjob/",
@@ -97,5 +97,5 @@ def test_a_failed_import_can_be_resumed_from_the_admin_list(admin_client):
     assert b"1 import(s) queued again." in response.content
     job.refresh_from_db()
     assert (job.status, job.message) == ("pending", "")
-    assert importers.run_import(job_id=job.pk).status == "done"  # what the queued task does
+    assert runner.run_import(job_id=job.pk).status == "done"  # what the queued task does
     assert Product.objects.filter(sku="A-1").exists()

@@ -23,7 +23,7 @@ from catalog.models import ImportJob, Product
 from catalog.tasks import resume_stalled_import_jobs, run_import
 from config.celery import app
 from search.models import ProductEmbedding
-from tests.catalog.test_importers import HEADER, make_zip
+from tests.catalog.imports.helpers import HEADER, make_zip
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

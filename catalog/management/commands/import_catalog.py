@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from catalog import importers
+from catalog.imports import report, runner
 from catalog.models import ImportIssue, ImportJob
 
 SHOWN = 50
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             )  # fmt: skip
 
         try:
-            job = importers.run_import(job_id=job.pk, on_progress=on_progress)
+            job = runner.run_import(job_id=job.pk, on_progress=on_progress)
         finally:
             bar.close()
         self._report(job)
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         if job.failed:
             out = Path(failed_rows or f"{source.stem}-failed-rows.csv")
             with open(out, "w", encoding="utf-8", newline="") as handle:
-                handle.writelines(importers.failed_rows_csv(job))
+                handle.writelines(report.failed_rows_csv(job))
             self.stdout.write(f"Failed rows written to {out}: fix them and import that file.")
             sys.exit(2)
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog import importers
+from catalog.imports import jobs, report, runner
 from catalog.models import ImportJob, Product
 from catalog.tasks import purge_import_files
-from tests.catalog.test_importers import HEADER, make_zip, run_import
+from tests.catalog.imports.helpers import HEADER, make_zip, run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_old_finished_imports_lose_their_files_but_keep_their_report(settings, p
     # What the shop sees of the old import is unchanged: its name, counts and failed rows.
     assert old.source_name == "kettles.csv"
     assert (old.created, old.failed) == (1, 1)
-    assert "line 3" in importers.error_lines(old)[3]
+    assert "line 3" in report.error_lines(old)[3]
     assert Product.objects.filter(sku="K-1").exists()
     assert purge_import_files() == 0  # nothing left to remove
 
@@ -57,9 +57,9 @@ def test_retrying_an_import_whose_file_is_gone_says_to_upload_it_again():
     job = run_import("not,a,catalog\n")  # fails: no sku/name columns
     assert job.status == "failed"
     finished_days_ago(job, 90)
-    importers.purge_import_files(older_than_days=30)
-    importers.retry_import(job_id=job.pk)
-    job = importers.run_import(job_id=job.pk)
+    jobs.purge_import_files(older_than_days=30)
+    jobs.retry_import(job_id=job.pk)
+    job = runner.run_import(job_id=job.pk)
     assert job.status == "failed"
     assert "upload it again" in job.message
 

@@ -8,11 +8,11 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 
-from catalog import importers
+from catalog.imports import jobs, runner
 from catalog.models import Product
 from config.celery import app
 from search import indexing
-from tests.catalog.test_importers import HEADER, make_zip
+from tests.catalog.imports.helpers import HEADER, make_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -124,8 +124,8 @@ def test_image_urls_are_downloaded_by_a_task_and_round_trip(
     assert body["images"] == [f"{base}/mug.png"]
 
     # A product whose photo came from a zip shows its media URL; sending it back keeps it.
-    importers.run_import(
-        job_id=importers.start_import(
+    runner.run_import(
+        job_id=jobs.start_import(
             file=SimpleUploadedFile("c.csv", (HEADER + "ZIP-1,Cup,,,,1,,,cup.png\n").encode()),
             images=SimpleUploadedFile("p.zip", make_zip({"cup.png": png_bytes("red")})),
         ).pk

@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from catalog import importers
+from catalog.imports import runner
 from catalog.models import ImportJob, Product
-from tests.catalog.test_importers import HEADER, make_zip
+from tests.catalog.imports.helpers import HEADER, make_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_staff_uploads_csv_and_zip_then_follows_the_status_url(client, staff_aut
     pending = client.get(body["status_url"], **staff_auth).json()
     assert (pending["status"], pending["processed"], pending["total"]) == ("pending", 0, None)
 
-    importers.run_import(job_id=body["id"])  # what the worker on the `imports` queue does
+    runner.run_import(job_id=body["id"])  # what the worker on the `imports` queue does
     status = client.get(body["status_url"], **staff_auth).json()
 
     assert status["status"] == "done"
@@ -81,7 +81,7 @@ def test_a_rejected_file_is_reported_on_the_status_url(client, staff_auth):
     response = client.post(
         "/api/v1/imports", {"file": upload("c.csv", b"\x89PNG\r\n\x1a\nbinary")}, **staff_auth
     )
-    importers.run_import(job_id=response.json()["id"])
+    runner.run_import(job_id=response.json()["id"])
     status = client.get(response.json()["status_url"], **staff_auth).json()
     assert status["status"] == "failed" and "PNG image" in status["message"]
     assert status["errors"] == [] and status["failed_rows_url"] is None
