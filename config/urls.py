@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from search.views import healthz
+from search.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -11,38 +11,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.conf import settings
 
 from catalog.models import Product
 from catalog.selectors import categories_with_ancestors
-
-
-class FacetRow(NamedTuple):
-    """What the facets read of one product (the retrieval legs return it with each candidate)."""
-
-    sku: str
-    category_id: int | None
-    brand: str
-    price: Decimal | None
-
-
-@dataclass
-class FacetValue:
-    value: str  # what goes in the query string to select it
-    label: str
-    count: int
-    selected: bool = False
-
-
-@dataclass
-class Facet:
-    name: str
-    label: str
-    values: list[FacetValue] = field(default_factory=list)
+from search.types import Facet, FacetRow, FacetValue
 
 
 def _bucket_label(low, high, currency: str = "") -> str:

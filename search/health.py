@@ -1,9 +1,13 @@
-"""What /healthz reports: each dependency's state, honestly, without loading a model."""
+"""GET /healthz: each dependency's state, honestly, without loading a model."""
 
 from __future__ import annotations
 
+import redis
+from celery import current_app
 from django.conf import settings
 from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
 
 from search.indexing import active_index, index_status
 from search.sweeper import failed_task_count
@@ -20,8 +24,6 @@ def _database() -> dict:
 
 
 def _redis() -> dict:
-    import redis
-
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
         return {"ok": True}
@@ -30,10 +32,8 @@ def _redis() -> dict:
 
 
 def _workers() -> dict:
-    from config.celery import app
-
     try:
-        replies = app.control.ping(timeout=1.0) or []
+        replies = current_app.control.ping(timeout=1.0) or []
     except Exception as exc:
         return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
     names = sorted(name for reply in replies for name in reply)
@@ -74,3 +74,9 @@ def health_report() -> tuple[bool, dict]:
     )
     report["status"] = "ok" if healthy else "degraded"
     return healthy, report
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)

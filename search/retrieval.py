@@ -10,28 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
 import numpy as np
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 
-from search.facets import FacetRow
 from search.models import SearchIndex
-
-if TYPE_CHECKING:
-    from search.services import SearchFilters
-
-
-@dataclass(frozen=True)
-class Candidate:
-    product_id: int
-    retrieval_score: float  # vector: cosine similarity; keyword: rank score; fused: fusion score
-    exact: bool = False  # the query is this product's SKU or brand, exactly
-    # What the facets count, read in the same statement as the candidate (no second query).
-    facet_row: FacetRow | None = field(default=None, compare=False)
+from search.query import SearchFilters
+from search.types import Candidate, FacetRow
 
 
 def _halfvec_literal(vector: Sequence[float]) -> str:

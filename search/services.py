@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import re
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
@@ -21,10 +17,11 @@ from catalog.selectors import ProductCard, product_cards, products_for_documents
 from config.cache import set_each
 from search.documents import build_document
 from search.encoding import PhotoQueryUnsupported, encode_query
-from search.facets import Facet, compute_facets
+from search.facets import compute_facets
 from search.indexing import active_index, active_index_for_search
 from search.inference import embedder_for_index, get_reranker
 from search.models import ProductEmbedding, SearchIndex
+from search.query import InvalidSearch, SearchFilters, SearchRequest
 from search.remote_inference import (
     RemoteInferenceUnavailable,
     encode_query_remotely,
@@ -32,7 +29,6 @@ from search.remote_inference import (
 )
 from search.rerank import rerank_candidates
 from search.retrieval import (
-    Candidate,
     dense_similarities,
     fuse_reciprocal_ranks,
     fuse_scores,
@@ -40,128 +36,13 @@ from search.retrieval import (
     spelling_suggestion,
     vector_candidates,
 )
+from search.types import Candidate, Facet, SearchHit, SearchResponse
 
 logger = logging.getLogger(__name__)
-
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_WHITESPACE = re.compile(r"\s+")
 
 
 class SearchUnavailable(Exception):
     """The search index cannot answer yet (no model has indexed anything)."""
-
-
-class InvalidSearch(ValueError):
-    """The request cannot be answered as asked (e.g. a photo for a text-only model).
-    The message is meant for the shopper or API client."""
-
-
-MODES = ("hybrid", "vector", "lexical")
-SORTS = ("relevance", "price_asc", "price_desc")
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """What the shopper narrowed the search to. Empty = everything active."""
-
-    category: str | None = None  # a Category.path ("home/bath"); includes its descendants
-    brands: tuple[str, ...] = ()
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
-    attributes: tuple[tuple[str, str], ...] = ()  # (name, value) pairs, all must match
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.category
-            or self.brands
-            or self.price_min is not None
-            or self.price_max is not None
-            or self.attributes
-        )
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    query: str = ""
-    photo: Image.Image | None = None  # already checked and decoded (catalog.images.open_photo)
-    page: int = 1
-    page_size: int = 20
-    rerank: bool = True
-    mode: str = "hybrid"  # one of MODES; a photo-only query is always "vector"
-    filters: SearchFilters = field(default_factory=SearchFilters)
-    sort: str = "relevance"  # one of SORTS
-
-
-@dataclass
-class SearchHit:
-    product_id: int
-    sku: str
-    name: str
-    price: Decimal | None
-    currency: str
-    url: str
-    image: str | None
-    score: float  # what the order is by: rerank score when reranked, else retrieval score
-    retrieval_score: float
-    rerank_score: float | None = None
-
-
-@dataclass
-class SearchResponse:
-    query: str
-    results: list[SearchHit]
-    count: int  # how many ranked results pagination can reach
-    page: int
-    page_size: int
-    timings_ms: dict[str, float]
-    model: dict[str, object]
-    query_truncated: bool = False
-    notices: list[str] = field(default_factory=list)
-    facets: list[Facet] = field(default_factory=list)
-    mode: str = "hybrid"  # what answered: "lexical" when the vector leg was unavailable
-    suggestion: str | None = None  # "did you mean", when the keyword leg found misspellings
-    sort: str = "relevance"
-
-    @property
-    def num_pages(self) -> int:
-        return max(1, math.ceil(self.count / self.page_size))
-
-
-def build_filters(
-    *,
-    category: str = "",
-    brands: Sequence[str] = (),
-    price_min: Decimal | None = None,
-    price_max: Decimal | None = None,
-    attributes: Sequence[str] = (),
-) -> SearchFilters:
-    """Filters from request parameters. `attributes` are "name:value" strings.
-    Raises InvalidSearch with a message for the shopper."""
-    pairs = []
-    for item in attributes:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip() or not value.strip():
-            raise InvalidSearch(f"attribute filters look like name:value, not {item[:50]!r}")
-        pairs.append((name.strip()[:100], value.strip()[:200]))
-    if price_min is not None and price_max is not None and price_min > price_max:
-        raise InvalidSearch("price_min is above price_max")
-    return SearchFilters(
-        category=category.strip().strip("/").lower()[:1000] or None,
-        brands=tuple(sorted({b.strip()[:200] for b in brands if b.strip()})),
-        price_min=price_min,
-        price_max=price_max,
-        attributes=tuple(sorted(pairs)),
-    )
-
-
-def normalise_query(raw: str) -> tuple[str, bool]:
-    """Strip control characters (NUL included) and runs of whitespace; cap the length so a
-    pasted essay costs no more than a sentence. Returns (query, was_truncated)."""
-    text = _WHITESPACE.sub(" ", _CONTROL_CHARS.sub(" ", raw or "")).strip()
-    limit = settings.SEARCH_MAX_QUERY_CHARS
-    if len(text) > limit:
-        return text[:limit].rstrip(), True
-    return text, False
 
 
 def model_info(index: SearchIndex | None = None) -> dict[str, object]:
@@ -188,12 +69,8 @@ def search_products(request: SearchRequest) -> SearchResponse:
     Preconditions: `request.query` is normalised; the query or the photo is non-empty; page
     >= 1 and page_size within settings (the API and forms validate). Raises InvalidSearch for
     a request the active models cannot answer, SearchUnavailable when nothing can answer."""
-    if not request.query and request.photo is None:
+    if request.is_empty:
         raise InvalidSearch("give a query text, a photo, or both")
-    if request.mode not in MODES:
-        raise InvalidSearch(f"mode must be one of {', '.join(MODES)}")
-    if request.sort not in SORTS:
-        raise InvalidSearch(f"sort must be one of {', '.join(SORTS)}")
     if request.mode == "lexical" and not request.query:
         raise InvalidSearch("lexical mode searches words: give a query text")
     started = time.perf_counter()
@@ -225,6 +102,7 @@ def search_products(request: SearchRequest) -> SearchResponse:
         page_size=request.page_size,
         timings_ms={k: round(v, 2) for k, v in timings.items()},
         model=model_info(index),
+        query_truncated=request.query_truncated,
         notices=list(ranking.notices),
         facets=facets,
         mode=ranking.mode,

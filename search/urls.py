@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
-from search import views
-from search.query_photos import KEY_PATTERN
+from search.storefront import views
+from search.storefront.photo_store import KEY_PATTERN
 
 app_name = "search"
 urlpatterns = [

@@ -1,10 +1,26 @@
-from dataclasses import asdict
+"""The search API's serializers. The request ones describe the parameters for the OpenAPI
+schema (search.query parses and checks them, for the storefront and the CLI too), except
+`SearchPhotoSerializer`, which checks the POST's photo fields; the response ones are the
+documented response shape (search.types.search_response_data builds it, and a test holds the
+two equal)."""
+
+from __future__ import annotations
 
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
-from search.services import MODES, SORTS, SearchHit, SearchResponse
+from search.query import (
+    MAX_ATTRIBUTE_CHARS,
+    MAX_ATTRIBUTES,
+    MAX_BRAND_CHARS,
+    MAX_BRANDS,
+    MAX_CATEGORY_CHARS,
+    MAX_PAGE,
+    MAX_RAW_QUERY_CHARS,
+    MODES,
+    SORTS,
+)
 
 
 class QueryField(serializers.CharField):
@@ -19,13 +35,15 @@ class QueryField(serializers.CharField):
 
 
 class SearchQuerySerializer(serializers.Serializer):
+    """GET /search's parameters, for the schema (search.query.parse_search_params reads them)."""
+
     q = QueryField(
         allow_blank=True,
         trim_whitespace=False,
-        max_length=100_000,
+        max_length=MAX_RAW_QUERY_CHARS,
         help_text="What the shopper typed. Longer than VITRINE_MAX_QUERY_CHARS is cut (and said).",
     )
-    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
     page_size = serializers.IntegerField(
         required=False,
         default=settings.SEARCH_PAGE_SIZE,
@@ -36,12 +54,16 @@ class SearchQuerySerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=MODES, required=False, default="hybrid")
     sort = serializers.ChoiceField(choices=SORTS, required=False, default="relevance")
     category = serializers.CharField(
-        required=False, default="", allow_blank=True, max_length=1000,
+        required=False, default="", allow_blank=True, max_length=MAX_CATEGORY_CHARS,
         help_text='a category path such as "home/bath"; includes its subcategories',
     )  # fmt: skip
     brand = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, default=list, max_length=50,
-        help_text="repeat for several brands",
+        child=serializers.CharField(max_length=MAX_BRAND_CHARS), required=False, default=list,
+        max_length=MAX_BRANDS, help_text="repeat for several brands",
+    )  # fmt: skip
+    price = serializers.RegexField(
+        r"^\d{1,10}(\.\d{1,2})?-(\d{1,10}(\.\d{1,2})?)?$", required=False, allow_blank=True,
+        help_text='a price facet bucket as the facets name it, e.g. "25-50" or "1000-"',
     )  # fmt: skip
     price_min = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
@@ -50,22 +72,28 @@ class SearchQuerySerializer(serializers.Serializer):
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
     )
     attr = serializers.ListField(
-        child=serializers.CharField(max_length=300), required=False, default=list, max_length=20,
+        child=serializers.CharField(max_length=MAX_ATTRIBUTE_CHARS), required=False,
+        default=list, max_length=MAX_ATTRIBUTES,
         help_text='attribute filters as name:value, e.g. "color:red"; repeat for several',
     )  # fmt: skip
 
 
-class SearchPostSerializer(SearchQuerySerializer):
-    """A photo search: multipart (`image` file and/or `q`) or JSON (`image_url` or
-    `image_base64`, and/or `q`)."""
+class SearchPhotoSerializer(serializers.Serializer):
+    """The photo of a POST /search: checked here, decoded by search.photos."""
 
-    q = QueryField(required=False, allow_blank=True, default="", max_length=100_000)
     image = serializers.FileField(required=False, help_text="the photo, as a multipart file")
     image_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
     image_base64 = serializers.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=True,
         help_text="the photo's bytes in base64 (a data: URI is accepted)",
     )  # fmt: skip
+
+
+class SearchPostSerializer(SearchQuerySerializer, SearchPhotoSerializer):
+    """A photo search, for the schema: multipart (`image` file and/or `q`) or JSON
+    (`image_url` or `image_base64`, and/or `q`)."""
+
+    q = QueryField(required=False, allow_blank=True, default="", max_length=MAX_RAW_QUERY_CHARS)
 
 
 class SearchHitSerializer(serializers.Serializer):
@@ -129,39 +157,3 @@ class SearchResponseSerializer(serializers.Serializer):
 class SimilarProductsSerializer(serializers.Serializer):
     sku = serializers.CharField()
     results = SearchHitSerializer(many=True)
-
-
-def search_hit_data(hit: SearchHit) -> dict:
-    return {
-        "sku": hit.sku,
-        "name": hit.name,
-        "price": hit.price,
-        "currency": hit.currency,
-        "url": hit.url,
-        "image": hit.image,
-        "score": float(hit.score),
-        "retrieval_score": float(hit.retrieval_score),
-        "rerank_score": None if hit.rerank_score is None else float(hit.rerank_score),
-    }
-
-
-def search_response_data(result: SearchResponse) -> dict:
-    """What SearchResponseSerializer(result).data gives (the serializer stays the API's
-    documented shape; tests/search/test_api_response.py holds the two equal), built directly:
-    DRF's field-by-field walk took ~0.8 ms of an uncached search, for a few dozen values."""
-    return {
-        "query": result.query,
-        "query_truncated": result.query_truncated,
-        "results": [search_hit_data(hit) for hit in result.results],
-        "count": result.count,
-        "page": result.page,
-        "page_size": result.page_size,
-        "num_pages": result.num_pages,
-        "timings_ms": result.timings_ms,
-        "model": result.model,
-        "notices": result.notices,
-        "facets": [asdict(facet) for facet in result.facets],
-        "mode": result.mode,
-        "sort": result.sort,
-        "suggestion": result.suggestion,
-    }

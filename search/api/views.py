@@ -1,6 +1,8 @@
-"""The JSON search API. Thin: validate, call search.services, serialise."""
+"""The JSON search API. Thin: parse (search.query), call search.services, answer."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -14,22 +16,16 @@ from rest_framework.views import APIView
 
 from catalog.models import Product
 from search.api.serializers import (
+    SearchPhotoSerializer,
     SearchPostSerializer,
     SearchQuerySerializer,
     SearchResponseSerializer,
     SimilarProductsSerializer,
-    search_response_data,
 )
 from search.photos import QueryPhotoRejected, read_query_photo
-from search.services import (
-    InvalidSearch,
-    SearchRequest,
-    SearchUnavailable,
-    build_filters,
-    normalise_query,
-    search_products,
-    similar_products,
-)
+from search.query import InvalidSearch, SearchRequest, parse_search_request
+from search.services import SearchUnavailable, search_products, similar_products
+from search.types import search_response_data
 
 ERRORS = {
     400: OpenApiResponse(
@@ -40,32 +36,19 @@ ERRORS = {
 }
 
 
-def _answer(params: dict, query: str, truncated: bool, photo=None) -> Response:
+def _refused(exc: InvalidSearch) -> Response:
+    """400, naming the parameter to blame as DRF does (`{"page": ["..."]}`), else `detail`."""
+    body = {exc.param: [str(exc)]} if exc.param else {"detail": str(exc)}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _answer(search: SearchRequest) -> Response:
     try:
-        filters = build_filters(
-            category=params["category"],
-            brands=params["brand"],
-            price_min=params["price_min"],
-            price_max=params["price_max"],
-            attributes=params["attr"],
-        )
-        result = search_products(
-            SearchRequest(
-                query=query,
-                photo=photo,
-                page=params["page"],
-                page_size=params["page_size"],
-                rerank=params["rerank"],
-                mode=params["mode"],
-                filters=filters,
-                sort=params["sort"],
-            )
-        )
+        result = search_products(search)
     except InvalidSearch as exc:
-        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return _refused(exc)
     except SearchUnavailable as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-    result.query_truncated = truncated
     return Response(search_response_data(result))
 
 
@@ -79,24 +62,28 @@ class SearchView(APIView):
         parameters=[SearchQuerySerializer], responses={200: SearchResponseSerializer, **ERRORS}
     )
     def get(self, request: Request) -> Response:
-        params = SearchQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        query, truncated = normalise_query(params.validated_data["q"])
-        if not query:
+        try:
+            search = parse_search_request(request.query_params)
+        except InvalidSearch as exc:
+            return _refused(exc)
+        if not search.query:
             return Response(
                 {"q": ["Give a query: it is empty after removing whitespace."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        return _answer(params.validated_data, query, truncated)
+        return _answer(search)
 
     @extend_schema(
         request=SearchPostSerializer, responses={200: SearchResponseSerializer, **ERRORS}
     )
     def post(self, request: Request) -> Response:
-        params = SearchPostSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
-        query, truncated = normalise_query(data["q"])
+        try:  # the parameters first: a bad one costs no photo download
+            search = parse_search_request(request.data)
+        except InvalidSearch as exc:
+            return _refused(exc)
+        sources = SearchPhotoSerializer(data=request.data)
+        sources.is_valid(raise_exception=True)
+        data = sources.validated_data
         try:
             photo = read_query_photo(
                 upload=data.get("image"), url=data["image_url"], base64_data=data["image_base64"]
@@ -108,10 +95,11 @@ class SearchView(APIView):
                 else status.HTTP_400_BAD_REQUEST
             )
             return Response({"image": [exc.reason]}, status=code)
-        if not query and photo is None:
+        search = replace(search, photo=photo)
+        if search.is_empty:
             hint = "Give a query text (q), a photo (image, image_url or image_base64), or both."
             return Response({"detail": hint}, status=status.HTTP_400_BAD_REQUEST)
-        return _answer(data, query, truncated, photo)
+        return _answer(search)
 
 
 class SimilarProductsView(APIView):

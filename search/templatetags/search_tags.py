@@ -5,12 +5,10 @@ the sort."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from urllib.parse import quote
-
 from django import template
 
 from search import services
+from search.storefront.page import query_string
 
 register = template.Library()
 
@@ -21,11 +19,6 @@ SIMILAR_LIMIT = 8
 def similar_products(product, limit: int = SIMILAR_LIMIT) -> dict:
     """Up to `limit` cards of the products nearest to this one in the active index."""
     return {"product": product, "hits": services.similar_products(product=product, limit=limit)}
-
-
-def query_string(params: Iterable[tuple[str, str]]) -> str:
-    """`?name=value&...` in the given order, values percent-encoded ("/" kept readable)."""
-    return "?" + "&".join(f"{name}={quote(value, safe='/')}" for name, value in params)
 
 
 @register.simple_tag(takes_context=True)

@@ -9,7 +9,8 @@ from django.core.management import call_command
 
 from catalog.models import Product
 from search import inference
-from search.services import SearchRequest, search_products
+from search.query import SearchRequest
+from search.services import search_products
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from search.query import SearchRequest
 from search.retrieval import (
     Candidate,
     dense_similarities,
@@ -11,7 +12,7 @@ from search.retrieval import (
     fuse_scores,
     vector_candidates,
 )
-from search.services import SearchRequest, active_index, search_products
+from search.services import active_index, search_products
 
 A, B, C, D = 1, 2, 3, 4
 

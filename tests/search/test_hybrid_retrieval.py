@@ -9,7 +9,8 @@ from django.core.cache import cache
 
 from catalog import services as catalog
 from search import indexing
-from search.services import SearchRequest, build_filters, search_products
+from search.query import SearchFilters, SearchRequest
+from search.services import search_products
 
 
 def skus(query: str, **kwargs) -> list[str]:
@@ -38,34 +39,34 @@ def test_meaning_without_shared_words_needs_the_vector_leg(shop):
 
 
 def test_category_filter_includes_subcategories_and_combines_with_the_query(shop):
-    filters = build_filters(category="footwear")
+    filters = SearchFilters(category="footwear")
     found = skus("shoes for the outdoors", filters=filters, page_size=20)
     assert set(found) == {"SNK-100", "SNK-200", "BOT-300"}
-    assert set(skus("towel", filters=build_filters(category="footwear"))) <= {
+    assert set(skus("towel", filters=SearchFilters(category="footwear"))) <= {
         "SNK-100", "SNK-200", "BOT-300",
     }  # fmt: skip
 
 
 def test_brand_price_and_attribute_filters(shop):
-    assert set(skus("shoes", filters=build_filters(brands=["stride"]))) == {"SNK-100", "BOT-300"}
-    cheap = skus("footwear", filters=build_filters(price_max=Decimal("50")))
+    assert set(skus("shoes", filters=SearchFilters(brands=("stride",)))) == {"SNK-100", "BOT-300"}
+    cheap = skus("footwear", filters=SearchFilters(price_max=Decimal("50")))
     assert cheap and all(
         s in {"SNK-200", "PHN-015", "TWL-010", "TWL-020", "MUG-050"} for s in cheap
     )
-    assert set(skus("red", filters=build_filters(attributes=["color:Red"]))) == {
+    assert set(skus("red", filters=SearchFilters(attributes=(("color", "Red"),)))) == {
         "SNK-100", "MUG-050",
     }  # fmt: skip
 
 
 def test_a_selective_filter_still_fills_the_page_from_the_vector_leg(shop):
     # Only one product is a mug; the nearest neighbours of "boots" are not mugs.
-    found = skus("boots", mode="vector", filters=build_filters(category="home/kitchen"))
+    found = skus("boots", mode="vector", filters=SearchFilters(category="home/kitchen"))
     assert found == ["MUG-050"]
 
 
 def test_facets_count_the_candidates_and_mark_the_selection(shop):
     response = search_products(
-        SearchRequest(query="towel", mode="lexical", filters=build_filters(brands=["Dunehome"]))
+        SearchRequest(query="towel", mode="lexical", filters=SearchFilters(brands=("Dunehome",)))
     )
     facets = {f.name: f for f in response.facets}
     brand = {v.value: (v.count, v.selected) for v in facets["brand"].values}
@@ -80,7 +81,7 @@ def test_a_chosen_brand_still_lists_the_other_brands_with_their_counts(shop):
     # "sneakers" in words: Stride's and Plimsoll's. Choosing Stride narrows the results and
     # the other facets, but the brand list still offers Plimsoll (multi-select).
     response = search_products(
-        SearchRequest(query="sneakers", mode="lexical", filters=build_filters(brands=["stride"]))
+        SearchRequest(query="sneakers", mode="lexical", filters=SearchFilters(brands=("stride",)))
     )
     assert [h.sku for h in response.results] == ["SNK-100"]
     facets = {f.name: f for f in response.facets}

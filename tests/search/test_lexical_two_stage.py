@@ -88,10 +88,10 @@ def test_only_plain_queries_are_narrowed_to_their_rarer_words(common_word_shop, 
 def test_a_filtered_search_is_never_narrowed_to_rarer_words(common_word_shop, settings):
     """Under 10 only cotton socks remain: the rarer word "wool" matches none of them, so
     narrowing to it would leave the keyword leg empty."""
-    from search.services import build_filters
+    from search.query import SearchFilters
 
     settings.SEARCH_LEXICAL_FIRST_STAGE = 1
-    cheap = build_filters(price_max=Decimal("10"))
+    cheap = SearchFilters(price_max=Decimal("10"))
     settings.SEARCH_LEXICAL_COMMON_FRACTION = 1.0
     whole = lexical_candidates(query="wool socks for men", limit=3, filters=cheap)
     settings.SEARCH_LEXICAL_COMMON_FRACTION = 0.5

@@ -12,7 +12,8 @@ from catalog.selectors import products_with_photos
 from search import indexing
 from search.documents import build_document
 from search.inference import get_reranker
-from search.services import SearchRequest, search_products
+from search.query import SearchRequest
+from search.services import search_products
 
 # Scores of the seeded tiny reranker for fixed inputs, on CPU in float32. They move when the
 # dtype, the pixel bounds or the prompt template change: a change here must be deliberate.

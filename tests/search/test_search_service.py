@@ -6,7 +6,8 @@ from catalog import services as catalog
 from search import indexing
 from search.inference import get_reranker
 from search.models import ProductEmbedding, SearchIndex
-from search.services import SearchRequest, SearchUnavailable, normalise_query, search_products
+from search.query import SearchRequest, normalise_query
+from search.services import SearchUnavailable, search_products
 
 
 def skus(response):

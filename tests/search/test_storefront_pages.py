@@ -9,7 +9,7 @@ import pytest
 from django.template.loader import render_to_string
 
 from catalog.services import upsert_product
-from search.services import SearchHit, SearchResponse
+from search.types import SearchHit, SearchResponse
 
 
 def make_hit(sku: str, name: str, *, price=Decimal("12.50"), image="/media/p/x.jpg") -> SearchHit:

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import services as catalog
-from search.views import PHOTO_EXPIRED
+from search.storefront.page import PHOTO_EXPIRED
 
 PHOTO_URL = re.compile(r"^/search\?photo=([0-9a-f]{32})(&|$)")
 

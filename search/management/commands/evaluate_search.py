@@ -14,14 +14,8 @@ from django.test.utils import override_settings
 from tqdm import tqdm
 
 from search import evaluation
-from search.services import (
-    MODES,
-    InvalidSearch,
-    SearchRequest,
-    SearchUnavailable,
-    normalise_query,
-    search_products,
-)
+from search.query import MODES, InvalidSearch, SearchRequest, normalise_query
+from search.services import SearchUnavailable, search_products
 
 MODE_ORDER = ("lexical", "vector", "hybrid")  # baseline legs first, the default last
 # Rankings must reflect the code and settings of this run, never a list that a shopper (or
@@ -125,7 +119,7 @@ class Command(BaseCommand):
             )
 
         modes = MODE_ORDER if options["mode"] == "all" else (options["mode"],)
-        assert set(modes) <= set(MODES), "evaluate_search and search.services disagree on modes"
+        assert set(modes) <= set(MODES), "evaluate_search and search.query disagree on modes"
         save_dir: Path | None = options["save_runs"]
         if save_dir:
             save_dir.mkdir(parents=True, exist_ok=True)

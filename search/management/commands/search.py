@@ -10,16 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.images import PhotoRejected, open_photo
 from search.photos import QUERY_PHOTO_MAX_SIDE
-from search.services import (
-    MODES,
-    SORTS,
-    InvalidSearch,
-    SearchRequest,
-    SearchUnavailable,
-    build_filters,
-    normalise_query,
-    search_products,
-)
+from search.query import MODES, SORTS, InvalidSearch, parse_search_request
+from search.services import SearchUnavailable, search_products
+from search.types import search_response_data
 
 
 class Command(BaseCommand):
@@ -31,53 +24,42 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("query", nargs="?", default="", help="words (optional with --image)")
         parser.add_argument("--image", metavar="PATH", help="search with this photo too")
-        parser.add_argument("--page", type=int, default=1)
-        parser.add_argument("--page-size", type=int, default=10)
+        # Values are checked by search.query, as the storefront's and the API's are.
+        parser.add_argument("--page", default="1")
+        parser.add_argument("--page-size", default="10")
         parser.add_argument("--no-rerank", action="store_true")
-        parser.add_argument("--mode", choices=MODES, default="hybrid")
+        parser.add_argument("--mode", default="hybrid", help=" | ".join(MODES))
         parser.add_argument("--category", default="", help='a category path, e.g. "home/bath"')
         parser.add_argument("--brand", action="append", default=[], help="repeat for several")
-        parser.add_argument("--sort", choices=SORTS, default="relevance")
+        parser.add_argument("--sort", default="relevance", help=" | ".join(SORTS))
         parser.add_argument("--json", action="store_true", help="print the response as JSON")
 
-    def handle(
-        self,
-        *args,
-        query: str,
-        image: str | None,
-        page: int,
-        page_size: int,
-        no_rerank: bool,
-        **options,
-    ):
-        text, _ = normalise_query(query)
+    def handle(self, *args, query: str, image: str | None, **options):
+        params = {
+            "q": query,
+            "page": options["page"],
+            "page_size": options["page_size"],
+            "rerank": not options["no_rerank"],
+            "mode": options["mode"],
+            "sort": options["sort"],
+            "category": options["category"],
+            "brand": options["brand"],
+        }
         photo = _read_photo(Path(image)) if image else None
-        if not text and photo is None:
-            raise CommandError(
-                "Give a query, --image PATH, or both: the query is empty after removing whitespace."
-            )
-        if page < 1 or page_size < 1:
-            raise CommandError("--page and --page-size start at 1.")
         try:
-            response = search_products(
-                SearchRequest(
-                    query=text,
-                    photo=photo,
-                    page=page,
-                    page_size=page_size,
-                    rerank=not no_rerank,
-                    mode=options["mode"],
-                    filters=build_filters(category=options["category"], brands=options["brand"]),
-                    sort=options["sort"],
+            search = parse_search_request(params, photo=photo)
+            if search.is_empty:
+                raise CommandError(
+                    "Give a query, --image PATH, or both: the query is empty after removing"
+                    " whitespace."
                 )
-            )
+            response = search_products(search)
         except (InvalidSearch, SearchUnavailable) as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
-            from search.api.serializers import SearchResponseSerializer
-
-            self.stdout.write(json.dumps(SearchResponseSerializer(response).data, default=str))
+            self.stdout.write(json.dumps(search_response_data(response), default=str))
             return
+        text, page, page_size = search.query, search.page, search.page_size
         what = " and ".join(
             ([f"photo {image}"] if photo is not None else []) + ([repr(text)] if text else [])
         )

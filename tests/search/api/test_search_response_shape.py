@@ -7,8 +7,10 @@ import json
 
 from rest_framework.renderers import JSONRenderer
 
-from search.api.serializers import SearchResponseSerializer, search_response_data
-from search.services import SearchRequest, build_filters, search_products
+from search.api.serializers import SearchResponseSerializer
+from search.query import SearchFilters, SearchRequest
+from search.services import search_products
+from search.types import search_response_data
 
 
 def _as_json(data: dict) -> dict:
@@ -18,7 +20,7 @@ def _as_json(data: dict) -> dict:
 def test_response_equals_the_documented_serializer_for_every_field(shop):
     for request in [
         SearchRequest(query="red running shoes", page_size=3),
-        SearchRequest(query="shoes", mode="lexical", filters=build_filters(brands=["Stride"])),
+        SearchRequest(query="shoes", mode="lexical", filters=SearchFilters(brands=("Stride",))),
         SearchRequest(query="zzzz qqqq", mode="vector", page=40),
     ]:
         result = search_products(request)
