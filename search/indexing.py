@@ -15,8 +15,8 @@ from django.db.models import F, Q
 from catalog.models import Product
 from catalog.selectors import products_for_documents
 from search.documents import ProductDocument, build_document
-from search.encoding import EncodedBatch, encode_documents
-from search.inference import Embedder, embedder_for_index, get_embedder
+from search.inference.encoding import EncodedBatch, encode_documents
+from search.inference.loading import Embedder, embedder_for_index, get_embedder
 from search.models import ProductEmbedding, SearchIndex
 
 logger = logging.getLogger(__name__)

@@ -10,24 +10,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from PIL import Image
 
 from catalog.models import Product
-from catalog.selectors import ProductCard, product_cards, products_for_documents
+from catalog.selectors import ProductCard, product_cards
 from config.cache import set_each
-from search.documents import build_document
-from search.encoding import PhotoQueryUnsupported, encode_query
 from search.facets import compute_facets
 from search.indexing import active_index, active_index_for_search
-from search.inference import embedder_for_index, get_reranker
+from search.inference.backend import inference_backend
+from search.inference.encoding import PhotoQueryUnsupported
+from search.inference.remote import RemoteInferenceUnavailable
 from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchFilters, SearchRequest
-from search.remote_inference import (
-    RemoteInferenceUnavailable,
-    encode_query_remotely,
-    rerank_remotely,
-)
-from search.rerank import rerank_candidates
 from search.retrieval import (
     dense_similarities,
     fuse_reciprocal_ranks,
@@ -195,12 +188,6 @@ def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None) -> str
     return "search:ranking:" + digest.hexdigest()
 
 
-def _encode(index, text: str, photo: Image.Image | None) -> np.ndarray:
-    if settings.VITRINE_REMOTE_INFERENCE:
-        return encode_query_remotely(index_id=index.pk, text=text, photo=photo)
-    return encode_query(embedder_for_index(index), text=text, photo=photo)
-
-
 # Cache entries a search writes at its end, in one round trip: key -> (value, timeout).
 CacheWrites = dict[str, tuple[object, int]]
 
@@ -223,10 +210,11 @@ def _query_vector(
             raise PhotoQueryUnsupported(
                 f"the active model ({index.embedder}) reads text only and cannot search by photo"
             )
-        return _encode(index, request.query, request.photo)
+        return inference_backend().encode_query(index, text=request.query, photo=request.photo)
     if cached is not None:
         return np.frombuffer(cached, dtype=np.float32)
-    vector = _encode(index, request.query, None).astype(np.float32)
+    vector = inference_backend().encode_query(index, text=request.query, photo=None)
+    vector = vector.astype(np.float32)
     key = _query_vector_key(index, request)
     writes[key] = (vector.tobytes(), settings.SEARCH_QUERY_VECTOR_CACHE_S)
     return vector
@@ -296,9 +284,8 @@ def _rank(
     if request.rerank and order and settings.VITRINE_RERANKER:
         t = time.perf_counter()
         head = order[: settings.SEARCH_RERANK_TOP_N]
-        rerank = rerank_remotely if settings.VITRINE_REMOTE_INFERENCE else rerank_products
         try:
-            rerank_scores, notice = rerank(
+            rerank_scores, notice = inference_backend().rerank(
                 text=request.query, photo=request.photo, product_ids=head
             )
         except RemoteInferenceUnavailable:
@@ -352,31 +339,6 @@ def _selected_facets(filters: SearchFilters) -> dict[str, object]:
     if filters.price_min is not None or filters.price_max is not None:
         selected["price"] = (filters.price_min, filters.price_max)
     return selected
-
-
-def rerank_products(
-    *, text: str, photo: Image.Image | None, product_ids: list[int]
-) -> tuple[dict[int, float], str | None]:
-    """Reranker scores for these products (in this process), and a notice for the shopper
-    when the reranker could not read all of the query."""
-    reranker = get_reranker()
-    query, notice = _rerank_query(reranker, text, photo)
-    if query is None:
-        return {}, notice
-    products = {p.id: p for p in products_for_documents(ids=product_ids)}
-    documents = [build_document(products[pid]) for pid in product_ids if pid in products]
-    return rerank_candidates(reranker=reranker, query=query, documents=documents), notice
-
-
-def _rerank_query(reranker, text: str, photo: Image.Image | None):
-    """What the reranker reads as the query: the photo too when it can read photos."""
-    if photo is None:
-        return text, None
-    if reranker.reads_images:
-        return ({"text": text, "image": photo} if text else photo), None
-    if text:
-        return text, "The reranker reads text only: results were reranked on your words alone."
-    return None, "The reranker reads text only: a photo-only search is not reranked."
 
 
 def _hit(product: ProductCard, retrieval_score: float, rerank_score: float | None) -> SearchHit:

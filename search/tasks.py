@@ -9,7 +9,10 @@ from celery.signals import worker_process_init
 from django.conf import settings
 
 from search import indexing, sweeper
-from search.inference import get_embedder
+from search.inference.backend import InProcessInference
+from search.inference.loading import get_embedder
+from search.inference.remote import photo_from_payload
+from search.models import SearchIndex
 
 logger = logging.getLogger(__name__)
 
@@ -74,28 +77,20 @@ def sweep_stale_products() -> int:
 
 
 # --- Query-time inference on the GPU pool (VITRINE_REMOTE_INFERENCE) ---------------------------
-# No retries and no late acks: a shopper is waiting, and an answer after the deadline is
-# worthless (the caller sets `expires`).
+# search.inference.remote sends these by name. No retries and no late acks: a shopper is
+# waiting, and an answer after the deadline is worthless (the caller sets `expires`).
 
 
 @shared_task(ignore_result=False)
 def encode_search_query(index_id: int, text: str, photo: str | None = None) -> list[float]:
-    from search.encoding import encode_query
-    from search.inference import embedder_for_index
-    from search.models import SearchIndex
-    from search.remote_inference import photo_from_payload
-
     index = SearchIndex.objects.get(pk=index_id)
-    vector = encode_query(embedder_for_index(index), text=text, photo=photo_from_payload(photo))
+    vector = InProcessInference().encode_query(index, text=text, photo=photo_from_payload(photo))
     return vector.tolist()
 
 
 @shared_task(ignore_result=False)
 def rerank_search_candidates(text: str, photo: str | None, product_ids: list[int]) -> dict:
-    from search.remote_inference import photo_from_payload
-    from search.services import rerank_products
-
-    scores, notice = rerank_products(
+    scores, notice = InProcessInference().rerank(
         text=text, photo=photo_from_payload(photo), product_ids=product_ids
     )
     return {"scores": {str(pid): score for pid, score in scores.items()}, "notice": notice}

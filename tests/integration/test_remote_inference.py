@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import Product
-from search import inference
+from search.inference import loading
 from search.query import SearchRequest
 from search.services import search_products
 
@@ -25,7 +25,7 @@ def test_remote_query_encoding_ranks_like_local_encoding(celery_worker, settings
 
     settings.VITRINE_REMOTE_INFERENCE = True
     settings.SEARCH_RESULTS_CACHE_S = 0
-    loaded_before = dict(inference._embedders)
+    loaded_before = dict(loading._embedders)
     remote = search_products(SearchRequest(query="something to saw wood", mode="vector"))
     again = search_products(SearchRequest(query="fluffy towel", mode="vector", page_size=8))
 
@@ -34,4 +34,4 @@ def test_remote_query_encoding_ranks_like_local_encoding(celery_worker, settings
     assert [h.retrieval_score for h in again.results] == pytest.approx(
         [h.retrieval_score for h in local.results], abs=2e-3
     )
-    assert inference._embedders == loaded_before  # no model was loaded here for it
+    assert loading._embedders == loaded_before  # no model was loaded here for it

@@ -6,7 +6,7 @@ import threading
 
 import torch
 
-from search.inference import get_embedder
+from search.inference.loading import get_embedder
 
 
 def test_the_torch_thread_limit_reaches_the_thread_that_encodes_queries(settings):

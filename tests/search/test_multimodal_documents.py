@@ -9,7 +9,7 @@ from PIL import Image
 
 from catalog import services as catalog
 from search import indexing
-from search.inference import get_embedder
+from search.inference.loading import get_embedder
 from search.models import ProductEmbedding, SearchIndex
 
 

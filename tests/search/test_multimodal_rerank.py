@@ -11,7 +11,7 @@ from catalog import services as catalog
 from catalog.selectors import products_with_photos
 from search import indexing
 from search.documents import build_document
-from search.inference import get_reranker
+from search.inference.loading import get_reranker
 from search.query import SearchRequest
 from search.services import search_products
 

@@ -4,7 +4,7 @@ import pytest
 
 from catalog import services as catalog
 from search import indexing
-from search.inference import get_reranker
+from search.inference.loading import get_reranker
 from search.models import ProductEmbedding, SearchIndex
 from search.query import SearchRequest, normalise_query
 from search.services import SearchUnavailable, search_products

@@ -18,7 +18,7 @@ from django.conf import settings
 from PIL import Image
 
 from search.documents import ProductDocument
-from search.inference import Embedder
+from search.inference.loading import Embedder
 
 
 class PhotoQueryUnsupported(ValueError):

@@ -100,9 +100,13 @@ class Reranker:
         return bool(supports and supports("image"))
 
 
+# Embedders one process keeps loaded: the active index's model, and a second while a new index
+# builds beside it (a worker embeds into both). A third would be a model nobody searches with
+# any more, holding GPU memory: the least recently used one is dropped.
+MAX_LOADED_EMBEDDERS = 2
+
 _lock = threading.Lock()
-# Loaded embedders by (model id, revision): normally one; two while a new index builds beside
-# the active one. Least recently used first; the oldest is dropped beyond the limit.
+# Loaded embedders by (model id, revision), least recently used first.
 _embedders: OrderedDict[tuple[str, str | None], Embedder] = OrderedDict()
 _reranker: Reranker | None = None
 
@@ -112,7 +116,7 @@ def _limit_torch_threads() -> None:
     per thread: set in the web's warm-up thread, it would not reach the thread that serves
     requests (which would then run one OpenMP pool per core in every web process)."""
     if settings.VITRINE_TORCH_THREADS:
-        import torch
+        import torch  # heavy (seconds, hundreds of MB): only processes that run a model pay it
 
         if torch.get_num_threads() != settings.VITRINE_TORCH_THREADS:
             torch.set_num_threads(settings.VITRINE_TORCH_THREADS)
@@ -129,7 +133,7 @@ def _freeze_long_lived() -> None:
 
 
 def load_embedder(model_id: str, revision: str | None) -> Embedder:
-    from sentence_transformers import SentenceTransformer
+    from sentence_transformers import SentenceTransformer  # heavy: loaded with the first model
 
     _limit_torch_threads()
 
@@ -145,7 +149,7 @@ def load_embedder(model_id: str, revision: str | None) -> Embedder:
 def load_reranker() -> Reranker | None:
     if not settings.VITRINE_RERANKER:
         return None
-    from sentence_transformers import CrossEncoder
+    from sentence_transformers import CrossEncoder  # heavy: loaded with the first model
 
     _limit_torch_threads()
     model_id = settings.VITRINE_RERANKER
@@ -167,7 +171,7 @@ def get_embedder(model_id: str | None = None, revision: str | None = None) -> Em
         if embedder is None:
             embedder = load_embedder(*key)
             _embedders[key] = embedder
-            while len(_embedders) > settings.VITRINE_MAX_LOADED_EMBEDDERS:
+            while len(_embedders) > MAX_LOADED_EMBEDDERS:
                 gc.unfreeze()  # so that the dropped model's cycles can be collected
                 _embedders.popitem(last=False)
             _freeze_long_lived()
@@ -204,6 +208,8 @@ def warm_up_in_background() -> None:
         return
 
     def warm() -> None:
+        # Imported here, not at the top: this module is importable before Django is set up
+        # (bench/esci_references.py reads `resolve_model_source` alone).
         from django.db import connection
 
         from search.models import SearchIndex
