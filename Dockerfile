@@ -43,10 +43,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 RUN pip install --no-deps -e .
 
-# 4. Static files, at build time. Importing the settings starts the embedded PostgreSQL and
-#    Redis when DATABASE_URL / REDIS_URL are unset; collectstatic never connects, so
-#    unreachable placeholders are enough (nothing listens on port 1) and the build needs no
-#    database. These values exist only for this one RUN step.
+# 4. Static files, at build time. manage.py starts the embedded PostgreSQL and Redis when
+#    DATABASE_URL / REDIS_URL are unset (and the settings refuse to load without them);
+#    collectstatic never connects, so unreachable placeholders are enough (nothing listens on
+#    port 1) and the build needs no database. These values exist only for this one RUN step.
 RUN DATABASE_URL=postgresql://collectstatic@127.0.0.1:1/none \
     REDIS_URL=redis://127.0.0.1:1/0 \
     DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \

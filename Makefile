@@ -22,7 +22,8 @@ help: ## list the targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
 	@echo
 	@echo "  env: VITRINE_PORT (8000), VITRINE_HOST, VITRINE_DEMO=0 (no demo catalog),"
-	@echo "       VITRINE_VAR_DIR (./var), PYTEST_ARGS='-k foo' for make test"
+	@echo "       VITRINE_VAR_DIR (./var), PYTEST_ARGS='-k foo' for make test;"
+	@echo "       every setting: docs/CONFIGURATION.md"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
