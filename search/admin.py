@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from search.indexing import index_status
+from search.indexing.indexes import index_status
+from search.indexing.sweeper import TASK_FAILED_PREFIX
 from search.models import ProductEmbedding, SearchIndex
-from search.sweeper import TASK_FAILED_PREFIX
 
 
 @admin.register(SearchIndex)

@@ -6,4 +6,7 @@ class SearchConfig(AppConfig):
     verbose_name = "Search index"
 
     def ready(self) -> None:
-        from search import receivers  # noqa: F401  (connects catalog announcements)
+        # receivers: connect the catalog's announcements. tasks: register search's Celery
+        # tasks in every process, so a task sent by name (search.indexing.queue) takes
+        # Celery's own path here too, and runs in-process when tasks are eager.
+        from search import receivers, tasks  # noqa: F401

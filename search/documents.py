@@ -5,10 +5,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from django.conf import settings
 from PIL import Image, ImageOps
 
 from catalog.models import Product
+
+# How much of a product's text the models read, most telling first (`document_text`): room
+# for the name, brand, category, attributes and the start of the description, so that a
+# long description neither drowns those out nor makes an embedding batch slow. Changing it
+# changes every document hash, so every product is embedded again. The keyword leg indexes
+# four times as much of the description (search.indexing.lexical).
+DOCUMENT_MAX_CHARS = 2000
 
 # Photos are shrunk before they reach the model: the processor would resize anyway, and a
 # 6000px upload must not cost a worker 100 MB of pixels.
@@ -49,7 +55,8 @@ def _attribute_text(attributes: dict) -> str:
 
 
 def document_text(product: Product) -> str:
-    """Most telling first, so truncation by the model or by settings cuts the least useful."""
+    """Most telling first, so truncation (by the model or at DOCUMENT_MAX_CHARS) cuts the
+    least useful."""
     lines = [product.name]
     if product.brand:
         lines.append(f"Brand: {product.brand}")
@@ -59,7 +66,7 @@ def document_text(product: Product) -> str:
         lines.append(_attribute_text(product.attributes))
     if product.description:
         lines.append(product.description)
-    return "\n".join(lines)[: settings.VITRINE_DOCUMENT_MAX_CHARS]
+    return "\n".join(lines)[:DOCUMENT_MAX_CHARS]
 
 
 def build_document(product: Product) -> ProductDocument:

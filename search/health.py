@@ -9,8 +9,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from search.indexing import active_index, index_status
-from search.sweeper import failed_task_count
+from search.indexing.indexes import active_index, index_status
+from search.indexing.sweeper import failed_task_count
 
 
 def _database() -> dict:

@@ -3,39 +3,15 @@ safety net for anything missed (broker down, worker killed)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from catalog.models import Product, ProductImage
 from catalog.signals import products_changed
-
-logger = logging.getLogger(__name__)
-
-
-def enqueue_embedding(product_ids: Iterable[int], *, index_id: int | None = None) -> None:
-    """Send embed tasks in chunks (to every maintained index, or only `index_id`). A broker
-    outage must not fail the catalog write that triggered it: log and leave the product for
-    the sweeper / `reindex`."""
-    from search.tasks import embed_products
-
-    ids = sorted(set(product_ids))
-    size = settings.VITRINE_EMBED_TASK_SIZE
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        try:
-            embed_products.delay(chunk, index_id)
-        except Exception:
-            logger.warning(
-                "could not enqueue embedding of %d products; the sweeper will",
-                len(chunk),
-                exc_info=True,
-            )
-            return
+from search.indexing.queue import enqueue_embedding
 
 
 def _flush_pending() -> None:

@@ -15,7 +15,7 @@ from catalog.models import Product
 from catalog.selectors import ProductCard, product_cards
 from config.cache import set_each
 from search.facets import compute_facets
-from search.indexing import active_index, active_index_for_search
+from search.indexing.indexes import active_index, active_index_for_search
 from search.inference.backend import inference_backend
 from search.inference.encoding import PhotoQueryUnsupported
 from search.inference.remote import RemoteInferenceUnavailable

@@ -8,7 +8,7 @@ from celery import Task, shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
-from search import indexing, sweeper
+from search.indexing import embedding, indexes, lexical, sweeper
 from search.inference.backend import InProcessInference
 from search.inference.loading import get_embedder
 from search.inference.remote import photo_from_payload
@@ -55,7 +55,7 @@ class EmbedTask(Task):
     max_retries=settings.VITRINE_TASK_MAX_RETRIES,
 )
 def embed_products(product_ids: list[int], index_id: int | None = None) -> dict[str, int]:
-    report = indexing.embed_products(product_ids=product_ids, index_id=index_id)
+    report = embedding.embed_products(product_ids=product_ids, index_id=index_id)
     logger.info("embedded %s", report)
     return report.__dict__
 
@@ -63,14 +63,14 @@ def embed_products(product_ids: list[int], index_id: int | None = None) -> dict[
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=5, max_retries=3)
 def prepare_index(model_id: str, revision: str | None = None) -> int:
     """Load a model on a GPU worker and open its index for a build (see `reindex --embedder`)."""
-    return indexing.prepare_index(model_id=model_id, revision=revision).pk
+    return indexes.prepare_index(model_id=model_id, revision=revision).pk
 
 
 @shared_task(acks_late=True)
 def sweep_stale_products() -> int:
     """Celery beat's safety net: re-enqueue every product whose vector is missing or stale,
     and recount the keyword leg's word statistics (idf) for what changed since."""
-    indexing.refresh_lexeme_stats()
+    lexical.refresh_lexeme_stats()
     count = sweeper.sweep_stale_products(batch_size=settings.VITRINE_SWEEP_BATCH_SIZE)
     logger.info("sweeper enqueued %d products", count)
     return count

@@ -83,7 +83,7 @@ def _fresh_cache():
     from django.core.cache import cache
 
     from search.facets import forget_category_labels
-    from search.indexing import forget_active_index
+    from search.indexing.indexes import forget_active_index
 
     cache.clear()
     # The process-local ones: their rows may be another test's.

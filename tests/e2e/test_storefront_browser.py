@@ -13,7 +13,7 @@ import pytest
 
 from catalog import services as catalog
 from catalog.demo import demo_products, render_illustration
-from search import indexing
+from search.indexing.embedding import embed_products
 
 CATEGORIES = {"Clothing/Shoes/Sneakers", "Clothing/Tops/T-Shirts", "Bags/Backpacks"}
 
@@ -35,7 +35,7 @@ def demo_shop(transactional_db, settings):
             alt=item["name"],
         )
         ids.append(product.id)
-    indexing.embed_products(product_ids=ids)
+    embed_products(product_ids=ids)
     return {item["sku"]: item for item in items}
 
 

@@ -40,9 +40,9 @@ from config import embedded
 from config.celery import app
 from config.env import redis_url_for_kombu
 from search.documents import build_document
+from search.indexing.queue import enqueue_embedding
+from search.indexing.sweeper import TASK_FAILED_PREFIX, sweep_stale_products
 from search.models import ProductEmbedding, SearchIndex
-from search.receivers import enqueue_embedding
-from search.sweeper import TASK_FAILED_PREFIX, sweep_stale_products
 
 pytestmark = [
     pytest.mark.integration,

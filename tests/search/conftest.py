@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from catalog import services as catalog
-from search import indexing
+from search.indexing.embedding import embed_products
 from tests.support.catalogs import PHOTO_COLORS, SHOP_ROWS
 
 SMALL_CATALOG = [
@@ -44,7 +44,7 @@ def indexed_catalog(db, png_bytes):
         if not sku.startswith("LMP"):  # one product without a photo
             catalog.attach_image(product=product, content=png_bytes("blue"), filename="p.png")
         ids.append(product.id)
-    indexing.embed_products(product_ids=ids)
+    embed_products(product_ids=ids)
     return ids
 
 
@@ -58,7 +58,7 @@ def shop(db):
             attributes={"color": color}, description=description,
         )  # fmt: skip
         ids.append(product.id)
-    indexing.embed_products(product_ids=ids)
+    embed_products(product_ids=ids)
     return ids
 
 
@@ -72,5 +72,5 @@ def photo_catalog(db, settings, tiny_clip, png_bytes):
         product, _ = catalog.upsert_product(sku=sku, name="Plain cotton t-shirt", price="10")
         catalog.attach_image(product=product, content=png_bytes(color, (48, 48)), filename="t.png")
         ids.append(product.id)
-    indexing.embed_products(product_ids=ids)
+    embed_products(product_ids=ids)
     return ids

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from search import indexing
+from search.indexing import indexes
 from search.models import SearchIndex
 
 
 @pytest.fixture
 def clock(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(indexing.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(indexes.time, "monotonic", lambda: now[0])
     return now
 
 
@@ -25,14 +25,14 @@ def _index(name: str, *, active: bool) -> SearchIndex:
 def test_a_switch_elsewhere_is_seen_once_the_ttl_has_passed(db, settings, clock):
     settings.SEARCH_ACTIVE_INDEX_TTL_S = 2.0
     old, new = _index("old-model", active=True), _index("new-model", active=False)
-    assert indexing.active_index_for_search() == old
+    assert indexes.active_index_for_search() == old
     # Another process flips the indexes: this one does not hear of it.
     SearchIndex.objects.filter(pk=old.pk).update(active=False, state="retired")
     SearchIndex.objects.filter(pk=new.pk).update(active=True)
     clock[0] += 1.5
-    assert indexing.active_index_for_search() == old  # the retired index still answers
+    assert indexes.active_index_for_search() == old  # the retired index still answers
     clock[0] += 1.0
-    assert indexing.active_index_for_search() == new
+    assert indexes.active_index_for_search() == new
 
 
 def test_a_switch_in_this_process_is_seen_at_once(
@@ -40,23 +40,23 @@ def test_a_switch_in_this_process_is_seen_at_once(
 ):
     settings.SEARCH_ACTIVE_INDEX_TTL_S = 60.0
     old, new = _index("old-model", active=True), _index("new-model", active=False)
-    assert indexing.active_index_for_search() == old
+    assert indexes.active_index_for_search() == old
     with django_capture_on_commit_callbacks(execute=True):
-        indexing.activate_index(new)
-    assert indexing.active_index_for_search() == new
+        indexes.activate_index(new)
+    assert indexes.active_index_for_search() == new
 
 
 def test_a_shop_without_an_index_sees_its_first_one_at_once(db, settings, clock):
     settings.SEARCH_ACTIVE_INDEX_TTL_S = 60.0
-    assert indexing.active_index_for_search() is None
+    assert indexes.active_index_for_search() is None
     first = _index("first-model", active=True)
-    assert indexing.active_index_for_search() == first
+    assert indexes.active_index_for_search() == first
 
 
 def test_ttl_zero_reads_the_database_every_time(db, settings, clock):
     settings.SEARCH_ACTIVE_INDEX_TTL_S = 0
     old, new = _index("old-model", active=True), _index("new-model", active=False)
-    assert indexing.active_index_for_search() == old
+    assert indexes.active_index_for_search() == old
     SearchIndex.objects.filter(pk=old.pk).update(active=False)
     SearchIndex.objects.filter(pk=new.pk).update(active=True)
-    assert indexing.active_index_for_search() == new
+    assert indexes.active_index_for_search() == new

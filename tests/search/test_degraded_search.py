@@ -9,7 +9,7 @@ import time
 import pytest
 
 from catalog import services as catalog
-from search import indexing
+from search.indexing.lexical import refresh_lexical
 from search.models import SearchIndex
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def unloadable_model_shop():
     for sku, name in [("TWL-1", "Plush cotton bath towel"), ("MUG-1", "Stoneware coffee mug")]:
         product, _ = catalog.upsert_product(sku=sku, name=name, price="9.90")
         ids.append(product.id)
-    indexing.refresh_lexical(product_ids=ids)
+    refresh_lexical(product_ids=ids)
     SearchIndex.objects.create(
         embedder="/nonexistent/vitrine-model", dims=384, modalities=["text"], active=True,
         state=SearchIndex.State.READY,

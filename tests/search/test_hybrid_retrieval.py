@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.core.cache import cache
 
 from catalog import services as catalog
-from search import indexing
+from search.indexing.lexical import refresh_lexeme_stats, refresh_lexical
 from search.query import SearchFilters, SearchRequest
 from search.services import search_products
 
@@ -123,8 +123,8 @@ def test_did_you_mean_leaves_other_forms_of_known_words_alone(shop):
 def test_rare_query_words_weigh_more_than_common_ones(db, settings):
     names = ["Steel bolt", "Steel pan", "Steel ruler", "Steel wool", "Steel mug", "Ceramic mug"]
     ids = [catalog.upsert_product(sku=f"W-{i}", name=name)[0].id for i, name in enumerate(names)]
-    indexing.refresh_lexical(product_ids=ids)
-    indexing.refresh_lexeme_stats()
+    refresh_lexical(product_ids=ids)
+    refresh_lexeme_stats()
 
     found = skus("steel mug", mode="lexical", page_size=6)
     assert found[:2] == ["W-4", "W-5"]  # both words, then the rare word beats five "steel"s

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from catalog import services as catalog
-from search import indexing
+from search.indexing.lexical import refresh_lexeme_stats, refresh_lexical
 from search.retrieval import lexical_candidates
 
 
@@ -24,8 +24,8 @@ def many_matches(db):
         ("DH-2", "Hand towel", "Dunehome"),
     ]
     ids = [catalog.upsert_product(sku=s, name=n, brand=b)[0].id for s, n, b in rows]
-    indexing.refresh_lexical(product_ids=ids)
-    indexing.refresh_lexeme_stats()
+    refresh_lexical(product_ids=ids)
+    refresh_lexeme_stats()
 
 
 def ranked(query: str, limit: int) -> list[int]:
@@ -59,8 +59,8 @@ def common_word_shop(db):
     for sku, name in rows:
         price = "5.00" if sku.startswith("MS-") else "50.00"
         ids.append(catalog.upsert_product(sku=sku, name=name, price=price)[0].id)
-    indexing.refresh_lexical(product_ids=ids)
-    indexing.refresh_lexeme_stats()
+    refresh_lexical(product_ids=ids)
+    refresh_lexeme_stats()
 
 
 @pytest.mark.parametrize("query", ["wool socks for men", "red socks", "men's wool"])

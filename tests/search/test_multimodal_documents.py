@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from catalog import services as catalog
-from search import indexing
+from search.documents import build_document
+from search.indexing.embedding import embed_products
 from search.inference.loading import get_embedder
 from search.models import ProductEmbedding, SearchIndex
 
@@ -32,10 +33,10 @@ def red_mug(db, png_bytes):
 def test_dual_encoder_embeds_text_and_photo_apart_and_fuses_them(red_mug, settings, tiny_clip):
     settings.VITRINE_EMBEDDER = str(tiny_clip)
     settings.VITRINE_IMAGE_WEIGHT = 0.3
-    indexing.embed_products(product_ids=[red_mug.id])
+    embed_products(product_ids=[red_mug.id])
 
     model = get_embedder().model
-    text = unit(model.encode_document([indexing.build_document(red_mug).text]))
+    text = unit(model.encode_document([build_document(red_mug).text]))
     photo = unit(model.encode_document([Image.new("RGB", (40, 40), "red")]))
     expected = unit(0.7 * text + 0.3 * photo)
     assert np.allclose(stored_vector(red_mug), expected, atol=2e-3)  # halfvec precision
@@ -45,10 +46,10 @@ def test_dual_encoder_embeds_text_and_photo_apart_and_fuses_them(red_mug, settin
 
 def test_vlm_embedder_reads_one_combined_text_and_photo_input(red_mug, settings, tiny_vlm_embedder):
     settings.VITRINE_EMBEDDER = str(tiny_vlm_embedder)
-    indexing.embed_products(product_ids=[red_mug.id])
+    embed_products(product_ids=[red_mug.id])
 
     model = get_embedder().model
-    doc = indexing.build_document(red_mug)
+    doc = build_document(red_mug)
     combined = unit(model.encode_document([{"text": doc.text, "image": doc.load_image()}]))
     text_only = unit(model.encode_document([doc.text]))
     stored = stored_vector(red_mug)
@@ -57,9 +58,9 @@ def test_vlm_embedder_reads_one_combined_text_and_photo_input(red_mug, settings,
 
 
 def test_text_only_model_embeds_text_and_records_that_photos_are_not_read(red_mug):
-    indexing.embed_products(product_ids=[red_mug.id])
+    embed_products(product_ids=[red_mug.id])
     model = get_embedder().model
-    text = unit(model.encode_document([indexing.build_document(red_mug).text]))
+    text = unit(model.encode_document([build_document(red_mug).text]))
     assert np.allclose(stored_vector(red_mug), text, atol=2e-3)
     assert SearchIndex.objects.get(active=True).modalities == ["text"]
 
@@ -75,7 +76,7 @@ def test_a_broken_photo_is_flagged_and_the_product_embedded_from_its_text(
     with open(photo.file.path, "r+b") as f:  # the file rots on disk after upload
         f.truncate(30)
 
-    report = indexing.embed_products(product_ids=[good.id, broken.id])
+    report = embed_products(product_ids=[good.id, broken.id])
 
     assert report.embedded == 2 and report.flagged == 1
     row = ProductEmbedding.objects.get(product=broken)

@@ -9,8 +9,8 @@ from sentence_transformers import CrossEncoder
 
 from catalog import services as catalog
 from catalog.selectors import products_with_photos
-from search import indexing
 from search.documents import build_document
+from search.indexing.embedding import embed_products
 from search.inference.loading import get_reranker
 from search.query import SearchRequest
 from search.services import search_products
@@ -64,7 +64,7 @@ def photo_shop(db, settings, tiny_vlm_embedder, png_bytes):
         product, _ = catalog.upsert_product(sku=f"MUG-{i}", name=f"{color.title()} mug")
         catalog.attach_image(product=product, content=png_bytes(color, (64, 64)), filename="m.png")
         ids.append(product.id)
-    indexing.embed_products(product_ids=ids)
+    embed_products(product_ids=ids)
     return ids
 
 

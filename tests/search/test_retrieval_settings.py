@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 
 from catalog import services as catalog
-from search import indexing, retrieval
-from search.tasks import embed_products
+from search import receivers, retrieval
+from search.indexing.lexical import refresh_lexical
 
 
 def current(name: str) -> str:
@@ -22,9 +22,9 @@ def current(name: str) -> str:
 def test_settings_sent_with_the_query_do_not_outlive_it(settings, monkeypatch):
     # Committed saves enqueue embedding; this test needs no vectors, and the session worker's
     # CREATE INDEX would race the TRUNCATE that ends a transactional test (a deadlock in CI).
-    monkeypatch.setattr(embed_products, "delay", lambda *args, **kwargs: None)
+    monkeypatch.setattr(receivers, "enqueue_embedding", lambda *args, **kwargs: None)
     ids = [catalog.upsert_product(sku="T-1", name="Trail sneakers")[0].id]
-    indexing.refresh_lexical(product_ids=ids)
+    refresh_lexical(product_ids=ids)
     settings.SEARCH_TRIGRAM_THRESHOLD = 0.42
     before = current("pg_trgm.word_similarity_threshold")
 
@@ -36,7 +36,7 @@ def test_settings_sent_with_the_query_do_not_outlive_it(settings, monkeypatch):
 @pytest.mark.django_db
 def test_server_side_binding_fallback_answers_the_same(monkeypatch):
     ids = [catalog.upsert_product(sku=f"B-{i}", name=f"Blue shirt {i}")[0].id for i in range(3)]
-    indexing.refresh_lexical(product_ids=ids)
+    refresh_lexical(product_ids=ids)
     one_message = retrieval.lexical_candidates(query="blue shirt", limit=5)
 
     class NoClientCursor:  # nothing is an instance: take the BEGIN / set_config / query path

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from catalog import services as catalog
-from search import indexing
+from search.indexing.embedding import embed_products
 from search.inference.loading import get_reranker
 from search.models import ProductEmbedding, SearchIndex
 from search.query import SearchRequest, normalise_query
@@ -45,14 +45,14 @@ def test_inactive_and_deleted_products_leave_search_at_once(indexed_catalog):
 
 
 def test_unchanged_products_are_not_embedded_again(indexed_catalog):
-    report = indexing.embed_products(product_ids=indexed_catalog)
+    report = embed_products(product_ids=indexed_catalog)
     assert report.embedded == 0 and report.unchanged == len(indexed_catalog)
 
 
 def test_an_embed_task_for_products_deleted_meanwhile_does_nothing(db):
     product, _ = catalog.upsert_product(sku="GONE-1", name="Bath towel")
     product.delete()
-    report = indexing.embed_products(product_ids=[product.id])
+    report = embed_products(product_ids=[product.id])
     assert (report.embedded, report.missing) == (0, 1)
     assert not SearchIndex.objects.exists()  # no first index made for nothing
 

@@ -9,14 +9,16 @@ from django.conf import settings
 
 from catalog.models import Product
 from config.celery import app
-from search import indexing, tasks
-from search.models import ProductEmbedding, SearchIndex
-from search.sweeper import (
+from search import tasks
+from search.indexing.embedding import embed_products
+from search.indexing.indexes import prepare_index
+from search.indexing.sweeper import (
     TASK_FAILED_PREFIX,
     failed_task_count,
     record_failed_task,
     sweep_stale_products,
 )
+from search.models import ProductEmbedding, SearchIndex
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +52,7 @@ def test_before_any_index_the_sweeper_enqueues_everything_and_the_first_index_ap
 
 def test_missing_and_stale_products_are_found_by_hash(eager):
     ids = _products(4)
-    indexing.embed_products(product_ids=ids[:3])  # the fourth one's message was "lost"
+    embed_products(product_ids=ids[:3])  # the fourth one's message was "lost"
     index = SearchIndex.objects.get(active=True)
     # An edit that bypassed the signals (a raw UPDATE): its document hash changed.
     Product.objects.filter(id=ids[0]).update(name="Stoneware coffee mug")
@@ -71,9 +73,9 @@ def test_inactive_products_are_not_swept(eager):
 @pytest.mark.django_db(transaction=True)  # CREATE INDEX after inserts needs a commit between
 def test_each_maintained_index_is_compared_on_its_own(eager, tiny_clip):
     ids = _products(3)
-    indexing.embed_products(product_ids=ids)
+    embed_products(product_ids=ids)
     active = SearchIndex.objects.get(active=True)
-    building = indexing.prepare_index(model_id=str(tiny_clip), revision=None)
+    building = prepare_index(model_id=str(tiny_clip), revision=None)
     assert building.state == SearchIndex.State.BUILDING
     # A retired index is not maintained: nothing is swept into it.
     retired = SearchIndex.objects.create(embedder="old", dims=8, state="retired")
@@ -100,7 +102,7 @@ def test_beat_runs_the_sweeper_on_the_configured_interval():
 
 def test_a_failed_task_marks_its_products_and_the_count_shows_everywhere(admin_client):
     ids = _products(3)
-    indexing.embed_products(product_ids=ids[:1])  # one had a vector already
+    embed_products(product_ids=ids[:1])  # one had a vector already
     index = SearchIndex.objects.get(active=True)
     assert record_failed_task(product_ids=ids, index_id=None, error="OSError: disk") == 3
 
@@ -121,7 +123,7 @@ def test_a_failed_task_marks_its_products_and_the_count_shows_everywhere(admin_c
 
 def test_a_successful_embed_clears_the_failure(eager):
     ids = _products(2)
-    indexing.embed_products(product_ids=ids)
+    embed_products(product_ids=ids)
     record_failed_task(product_ids=ids, index_id=None, error="TimeoutError")
     assert failed_task_count() == 2
     assert sweep_stale_products(batch_size=64) == 2

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 def committed_small_catalog(django_db_blocker) -> Iterator[list[int]]:
     from catalog import services as catalog
     from catalog.models import Category, Product
-    from search import indexing
+    from search.indexing.embedding import embed_products
     from search.models import SearchIndex
     from tests.search.conftest import SMALL_CATALOG
 
@@ -23,7 +23,7 @@ def committed_small_catalog(django_db_blocker) -> Iterator[list[int]]:
                 sku=sku, name=name, description=description, category=category, price="12.50"
             )
             ids.append(product.id)
-        indexing.embed_products(product_ids=ids)
+        embed_products(product_ids=ids)
     try:
         yield ids
     finally:

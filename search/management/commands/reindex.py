@@ -9,9 +9,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from search import indexing
+from search.indexing import embedding, indexes, lexical
+from search.indexing.queue import enqueue_embedding
 from search.models import SearchIndex
-from search.receivers import enqueue_embedding
+from search.tasks import prepare_index
 
 
 class Command(BaseCommand):
@@ -41,12 +42,12 @@ class Command(BaseCommand):
         if opts["prune"]:
             index = self._index(opts["prune"])
             try:
-                indexing.prune_index(index)
+                indexes.prune_index(index)
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(self.style.SUCCESS(f"Pruned {index}."))
             return
-        indexing.refresh_all_lexical()  # cheap SQL, no model: done here, not by the workers
+        lexical.refresh_all_lexical()  # cheap SQL, no model: done here, not by the workers
         if opts["activate"]:
             return self._switch(self._index(opts["activate"]), activate=True)
         if opts["embedder"]:
@@ -56,9 +57,9 @@ class Command(BaseCommand):
     # --- the three flows ---------------------------------------------------------------------
 
     def _update_active(self, *, no_wait: bool) -> None:
-        index = indexing.active_index()
-        expected = indexing.expected_hashes()
-        stale = indexing.stale_products(index, expected)
+        index = indexes.active_index()
+        expected = embedding.expected_hashes()
+        stale = embedding.stale_products(index, expected)
         model = index.embedder if index else settings.VITRINE_EMBEDDER
         self.stdout.write(f"{len(expected)} active products; {len(stale)} to embed with {model}")
         if not stale:
@@ -67,15 +68,13 @@ class Command(BaseCommand):
         if no_wait:
             self.stdout.write("Enqueued; not waiting (--no-wait).")
             return
-        self._wait(lambda: indexing.active_index(), {pid: expected[pid] for pid in stale})
-        self._report(indexing.active_index())
+        self._wait(lambda: indexes.active_index(), {pid: expected[pid] for pid in stale})
+        self._report(indexes.active_index())
 
     def _build(self, model_id: str, revision: str | None, *, activate: bool) -> None:
-        from search.tasks import prepare_index
-
         self.stdout.write(f"Preparing an index for {model_id} on a worker (it loads the model)…")
         prepare_index.delay(model_id, revision)
-        index = self._poll(lambda: indexing.index_for_model(model_id, revision), "the new index")
+        index = self._poll(lambda: indexes.index_for_model(model_id, revision), "the new index")
         if index.active:
             self.stdout.write(f"{index} is already the active index; bringing it up to date.")
             return self._update_active(no_wait=False)
@@ -86,8 +85,8 @@ class Command(BaseCommand):
         if not index.active and index.state == SearchIndex.State.RETIRED:
             index.state = SearchIndex.State.BUILDING  # product edits reach it from now on
             index.save(update_fields=["state"])
-        expected = indexing.expected_hashes()
-        stale = indexing.stale_products(index, expected)
+        expected = embedding.expected_hashes()
+        stale = embedding.stale_products(index, expected)
         self.stdout.write(f"{index}: {len(stale)} of {len(expected)} products to embed")
         if stale:
             enqueue_embedding(stale, index_id=index.pk)
@@ -97,7 +96,7 @@ class Command(BaseCommand):
         if not activate:
             self.stdout.write(self.style.SUCCESS(f"Built {index}; not activated (--no-activate)."))
             return
-        previous = indexing.activate_index(index)
+        previous = indexes.activate_index(index)
         self._report(index)
         if previous:
             rollback = f"reindex --activate {previous.pk}"
@@ -131,14 +130,14 @@ class Command(BaseCommand):
                         " is a worker running on the 'embed' queue? (see /healthz)"
                     )
                 time.sleep(0.5)
-                stored = indexing.stored_hashes(get_index(), remaining.keys())
+                stored = embedding.stored_hashes(get_index(), remaining.keys())
                 done = [pid for pid, h in remaining.items() if stored.get(pid) == h]
                 for pid in done:
                     del remaining[pid]
                 bar.update(len(done))
 
     def _report(self, index: SearchIndex | None) -> None:
-        status = indexing.index_status(index)
+        status = indexes.index_status(index)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Index up to date: {status['indexed']} embedded, {status['failed']} flagged."
@@ -147,7 +146,7 @@ class Command(BaseCommand):
 
     def _list(self) -> None:
         for index in SearchIndex.objects.order_by("pk"):
-            status = indexing.index_status(index)
+            status = indexes.index_status(index)
             flag = "*" if index.active else " "
             self.stdout.write(
                 f"{flag} {index.pk:>4}  {index.state:<9} {index.embedder}@{index.revision or '-'}"

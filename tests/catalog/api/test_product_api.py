@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from catalog.imports import jobs, runner
 from catalog.models import Product
 from config.celery import app
-from search import indexing
+from search.indexing.embedding import embed_products
 from tests.catalog.imports.helpers import HEADER, make_zip
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +140,7 @@ def test_image_urls_are_downloaded_by_a_task_and_round_trip(
 def test_deleting_a_product_removes_it_from_search_at_once(api):
     api.send("post", "/api/v1/products", MUG)
     api.send("post", "/api/v1/products", {"sku": "SAW-1", "name": "Benchtop bandsaw"})
-    indexing.embed_products(product_ids=list(Product.objects.values_list("pk", flat=True)))
+    embed_products(product_ids=list(Product.objects.values_list("pk", flat=True)))
 
     def found() -> list[str]:
         response = api.get("/api/v1/search", q="coffee mug", rerank="false")
@@ -167,7 +167,7 @@ def test_a_product_whose_sku_has_a_slash_is_still_served(api):
     answer rather than 500."""
     product = Product.objects.create(sku="AB/12", name="Stoneware coffee mug")
     assert api.get("/api/v1/products/AB/12").json()["name"] == "Stoneware coffee mug"
-    indexing.embed_products(product_ids=[product.id])
+    embed_products(product_ids=[product.id])
     similar = api.get("/api/v1/products/AB/12/similar")
     assert similar.status_code == 200 and similar.json()["sku"] == "AB/12"
     assert api.send("delete", "/api/v1/products/AB/12").status_code == 204

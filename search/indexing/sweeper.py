@@ -24,9 +24,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from catalog.models import Product
-from search import indexing
+from search.indexing.embedding import expected_hashes, stale_products
+from search.indexing.indexes import maintained_indexes
+from search.indexing.queue import enqueue_embedding
 from search.models import ProductEmbedding, SearchIndex
-from search.receivers import enqueue_embedding
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +44,13 @@ def sweep_stale_products(*, batch_size: int) -> int:
     how many distinct products were enqueued."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    expected = indexing.expected_hashes()
+    expected = expected_hashes()
     if not expected:
         return 0
-    indexes = indexing.maintained_indexes()
+    indexes = maintained_indexes()
     if indexes:
         targets: list[tuple[int | None, list[int]]] = [
-            (index.pk, indexing.stale_products(index, expected)) for index in indexes
+            (index.pk, stale_products(index, expected)) for index in indexes
         ]
     else:
         targets = [(None, sorted(expected))]
@@ -110,7 +111,7 @@ def record_failed_task(*, product_ids: Sequence[int], index_id: int | None, erro
     if index_id is not None:
         index_ids = list(SearchIndex.objects.filter(pk=index_id).values_list("pk", flat=True))
     else:
-        index_ids = [index.pk for index in indexing.maintained_indexes()]
+        index_ids = [index.pk for index in maintained_indexes()]
     alive = list(Product.objects.filter(id__in=list(product_ids)).values_list("id", flat=True))
     if not index_ids or not alive:
         return 0

@@ -1,0 +1,76 @@
+"""The keyword leg's side of the index: each product's weighted tsvector and trigram keywords,
+the vocabulary "did you mean" corrects to, and the word statistics (idf). Plain SQL, no
+model: cheap enough to run on every product change and for the whole catalog in `reindex`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+
+from catalog.models import Product
+from search.documents import DOCUMENT_MAX_CHARS
+
+_REFRESH_LEXICAL_SQL = """
+INSERT INTO search_lexicaldocument (product_id, document, keywords, updated_at)
+SELECT p.id,
+       setweight(to_tsvector('english', p.name), 'A')
+    || setweight(to_tsvector('simple', p.sku), 'A')
+    || setweight(to_tsvector('english', p.brand || ' '
+                 || translate(coalesce(c.path, ''), '/-', '  ')), 'B')
+    || setweight(jsonb_to_tsvector('english', p.attributes, '["string", "numeric"]'), 'C')
+    || setweight(to_tsvector('english', left(p.description, %(max_chars)s)), 'D'),
+       lower(p.name || ' ' || p.brand || ' ' || p.sku),
+       now()
+FROM catalog_product p
+LEFT JOIN catalog_category c ON c.id = p.category_id
+WHERE p.id = ANY(%(ids)s)
+ON CONFLICT (product_id) DO UPDATE
+SET document = EXCLUDED.document, keywords = EXCLUDED.keywords, updated_at = EXCLUDED.updated_at
+"""
+
+# Words shoppers may misspell: letters-only words of names and brands, 3 to 40 characters.
+_REFRESH_VOCABULARY_SQL = """
+INSERT INTO search_vocabularyword (word)
+SELECT DISTINCT w
+FROM search_lexicaldocument l,
+     regexp_split_to_table(l.keywords, '[^[:alpha:]]+') AS w
+WHERE l.product_id = ANY(%(ids)s) AND length(w) BETWEEN 3 AND 40
+ON CONFLICT (word) DO NOTHING
+"""
+
+
+def refresh_lexical(*, product_ids: Sequence[int]) -> None:
+    """Rebuild the keyword-search rows of these products in one statement (cheap; no model)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REFRESH_LEXICAL_SQL,
+            {"ids": list(product_ids), "max_chars": DOCUMENT_MAX_CHARS * 4},
+        )
+        cursor.execute(_REFRESH_VOCABULARY_SQL, {"ids": list(product_ids)})
+
+
+def refresh_lexeme_stats() -> int:
+    """Recount in how many keyword documents each word occurs (one scan of the documents;
+    run by reindex and by the periodic sweeper, not per product). Returns the word count."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_lexemestat")
+        cursor.execute(
+            "INSERT INTO search_lexemestat (lexeme, ndoc)"
+            " SELECT word, ndoc FROM ts_stat('SELECT document FROM search_lexicaldocument')"
+        )
+        words = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO search_lexemestat (lexeme, ndoc)"
+            " SELECT '', count(*) FROM search_lexicaldocument"
+        )
+    return words
+
+
+def refresh_all_lexical(*, chunk_size: int = 5000) -> int:
+    """Rebuild every product's keyword document; returns how many."""
+    ids = list(Product.objects.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        refresh_lexical(product_ids=ids[start : start + chunk_size])
+    refresh_lexeme_stats()
+    return len(ids)
