@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from catalog import services
+from catalog.images import PhotoRejected
 from catalog.models import Category, Product, ProductImage
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,42 @@ def test_attach_image_refuses_undecodable_bytes_and_keeps_the_product(content):
     with pytest.raises(ValidationError):
         services.attach_image(product=product, content=content, filename="x.png")
     assert Product.objects.filter(sku="A-1").exists() and not ProductImage.objects.exists()
+
+
+def test_one_normaliser_for_single_and_bulk_writes():
+    values = {"name": "  Mug ", "brand": " Acme ", "price": "9.5", "currency": "eur"}
+    single, _ = services.upsert_product(sku=" A-1 ", **values)
+    [(bulk, _)] = services.save_products(items=[services.ProductInput(sku=" B-1 ", **values)])
+
+    def stored(product: Product) -> tuple:
+        product.refresh_from_db()
+        return (product.name, product.brand, product.price, product.currency)
+
+    assert (single.sku, bulk.sku) == ("A-1", "B-1")
+    assert stored(single) == stored(bulk) == ("Mug", "Acme", Decimal("9.50"), "EUR")
+    with pytest.raises(ValidationError) as excinfo:
+        services.save_products(items=[services.ProductInput(sku="C-1", name="Mug", price="ten")])
+    assert "price" in excinfo.value.message_dict
+
+
+def test_read_photo_describes_the_bytes_whatever_their_name(png_bytes):
+    content = png_bytes("red", (40, 30))
+    photo = services.read_photo(content, source_url="https://cdn.example/x.html")
+    assert photo.checksum == hashlib.sha256(content).hexdigest()
+    assert (photo.width, photo.height, photo.extension) == (40, 30, "png")
+    with pytest.raises(PhotoRejected, match="not an image"):
+        services.read_photo(b"<html>not a photo</html>")
+
+
+def test_a_photo_is_stored_once_whichever_path_sent_it(png_bytes):
+    """attach_image (demo, tests) and the bulk write (imports, API photos) share one file."""
+    content = png_bytes("blue")
+    first, _ = services.upsert_product(sku="A-1", name="Mug")
+    attached = services.attach_image(product=first, content=content)
+    photo = services.read_photo(content)
+    services.save_products(items=[services.ProductInput(sku="B-1", name="Cup", photos=[photo])])
+    [imported] = Product.objects.get(sku="B-1").images.all()
+    assert imported.file.name == attached.file.name
+    assert (imported.width, imported.height, imported.checksum) == (
+        attached.width, attached.height, attached.checksum,
+    )  # fmt: skip

@@ -1,16 +1,20 @@
-"""Uploaded import files are not kept forever: they go some days after their import
-finished, or with their job; the job's report stays."""
+"""An import job's lifecycle: an upload is queued for the import workers; uploaded files are
+not kept forever: they go some days after their import finished, or with their job; the
+job's report stays."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from catalog import tasks
 from catalog.imports import jobs, report, runner
 from catalog.models import ImportJob, Product
 from catalog.tasks import purge_import_files
+from config.celery import app
 from tests.catalog.imports.helpers import HEADER, make_zip, run_import
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +74,16 @@ def test_deleting_an_import_job_removes_its_uploads(django_capture_on_commit_cal
     with django_capture_on_commit_callbacks(execute=True):
         job.delete()
     assert not file.storage.exists(file.name)
+
+
+def test_an_upload_is_queued_by_task_name_for_the_import_workers(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    sent: list[tuple] = []
+    monkeypatch.setattr(app, "send_task", lambda name, args, **_: sent.append((name, args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.start_import(file=SimpleUploadedFile("c.csv", b"sku,name\nA-1,Mug\n"))
+    assert sent == [(jobs.RUN_IMPORT_TASK, (job.pk,))]
+    # The name is the task's, and it is routed to the import workers' queue.
+    assert tasks.run_import.name == jobs.RUN_IMPORT_TASK
+    assert app.amqp.router.route({}, jobs.RUN_IMPORT_TASK)["queue"].name == tasks.IMPORTS_QUEUE

@@ -4,9 +4,11 @@ rows of the same file land. JSON types, ESCI-style rows and extra columns are re
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
+from catalog.imports.rows import RowInvalid, clean_row
 from catalog.models import Product
 from tests.catalog.imports.helpers import HEADER, errors_of, run_import, warnings_of
 
@@ -111,3 +113,29 @@ def test_esci_style_jsonl_is_read(png_bytes):
     assert shelf.category.full_name == "Home & Kitchen / Furniture / Shelves"
     [note] = warnings_of(job)
     assert note["line"] == 1 and "kept as attributes: color, rating" in note["message"]
+
+
+def test_a_row_becomes_product_values_or_every_bad_field_with_its_reason():
+    row = clean_row(
+        {
+            "sku": " A-1 ", "name": "Mug", "price": "9.5", "currency": "eur",
+            "category": "Home/ Mugs", "images": "a.png| https://cdn.example/b.png",
+            "active": "no", "colour": "red",
+        },
+        from_text=True,
+    )  # fmt: skip
+    assert row.product_fields() == {
+        "sku": "A-1", "name": "Mug", "description": "", "brand": "", "price": Decimal("9.50"),
+        "currency": "EUR", "attributes": {"colour": "red"}, "category": ["Home", "Mugs"],
+        "active": False,
+    }  # fmt: skip
+    assert row.images == ["a.png", "https://cdn.example/b.png"]
+
+    with pytest.raises(RowInvalid) as excinfo:
+        clean_row({"sku": "A/1", "price": "-1", "active": "maybe"}, from_text=True)
+    assert dict(excinfo.value.errors) == {
+        "sku": "must not contain '/'",
+        "name": "is required",
+        "price": "must be a non-negative number: '-1'",
+        "active": "must be true or false, not 'maybe'",
+    }

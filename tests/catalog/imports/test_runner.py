@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from catalog.imports import jobs, runner
 from catalog.models import ImportJob, Product
 from catalog.signals import products_changed
-from tests.catalog.imports.helpers import HEADER, make_zip, run_import
+from tests.catalog.imports.helpers import HEADER, errors_of, make_zip, run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +130,16 @@ def test_a_job_running_elsewhere_is_not_run_twice():
     finished = runner.run_import(job_id=jobs.start_import(
         file=SimpleUploadedFile("d.csv", b"sku,name\nA,B\n")).pk)  # fmt: skip
     assert runner.run_import(job_id=finished.pk).attempts == 1  # done stays done
+
+
+def test_a_bad_row_in_ten_thousand_is_reported_by_line_while_the_others_land():
+    rows = [f"T-{i},Bath towel {i},,,Home/Bath,{i % 50 + 1},,,\n" for i in range(10_000)]
+    rows[6_499] = "T-6499,Bath towel,,,Home/Bath,free,,,\n"  # line 6,501: the header is line 1
+    job = run_import(HEADER + "".join(rows))
+    assert (job.status, job.total, job.processed, job.created, job.failed) == (
+        "done", 10_000, 10_000, 9_999, 1,
+    )  # fmt: skip
+    assert errors_of(job) == [
+        {"line": 6_501, "sku": "T-6499", "field": "price", "message": "not a number: 'free'"}
+    ]
+    assert Product.objects.count() == 9_999 and not Product.objects.filter(sku="T-6499").exists()
