@@ -221,14 +221,17 @@ def read_photo(content: bytes, *, source_url: str = "", alt: str = "") -> PhotoI
     them for storage: sha256, upright full size (EXIF quarter turns applied, as shown), and
     the extension of what they really are. Writes nothing; raises PhotoRejected with a
     reason a person can act on."""
-    open_photo(content, max_side=CHECK_SIDE)
-    extension = PHOTO_EXTENSIONS.get(sniff_format(content), "jpg")
     try:
+        open_photo(content, max_side=CHECK_SIDE)
+        extension = PHOTO_EXTENSIONS.get(sniff_format(content), "jpg")
         with Image.open(io.BytesIO(content)) as probe:
             width, height = probe.size
             if probe.getexif().get(ORIENTATION_TAG, 1) in (5, 6, 7, 8):
                 width, height = height, width
-    except Exception as exc:  # open_photo accepted it; the EXIF block itself is broken
+    except PhotoRejected:
+        raise
+    except Exception as exc:  # decoded, yet its EXIF block (or a decoder on odd bytes) broke:
+        # the photo is refused, never the batch or the page that sent it
         raise PhotoRejected(f"has unreadable metadata ({exc.__class__.__name__})") from None
     return PhotoInput(
         checksum=hashlib.sha256(content).hexdigest(),

@@ -32,11 +32,6 @@ from catalog.imports.rows import is_url
 from catalog.models import ImportJob, Product
 from catalog.remote import FetchRejected, fetch_image_bytes
 
-# Photos fetched and checked at once: enough to hide an image host's latency and keep both
-# cores busy decoding while the batch is prepared; more would only hit a supplier's host
-# harder (a batch holds at most VITRINE_IMPORT_BATCH_PHOTOS photos anyway).
-FETCH_THREADS = 8
-
 logger = logging.getLogger(__name__)
 
 
@@ -214,7 +209,7 @@ def open_photo_source(job: ImportJob, stack: ExitStack) -> Iterator[PhotoSource]
 
 
 # A photo being loaded: done already (known, or refused at once) or in the pool.
-Pending = Future | services.PhotoInput | PhotoUnavailable
+LoadingPhoto = Future | services.PhotoInput | PhotoUnavailable
 
 
 class PhotoLoader:
@@ -228,7 +223,7 @@ class PhotoLoader:
         self.pool = pool
         self.hosts = _UnreachableHosts()
 
-    def load(self, entry: str, *, known: Mapping[str, str]) -> Pending:
+    def load(self, entry: str, *, known: Mapping[str, str]) -> LoadingPhoto:
         """Start loading one image entry; `known` maps the product's photos' source URLs and
         checksums to their checksums."""
         if is_url(entry):
@@ -247,7 +242,7 @@ class PhotoLoader:
         return self.pool.submit(check_photo, content)
 
     @staticmethod
-    def result(pending: Pending) -> services.PhotoInput:
+    def result(pending: LoadingPhoto) -> services.PhotoInput:
         """The loaded photo, or PhotoUnavailable."""
         if isinstance(pending, Future):
             pending = pending.result()
@@ -258,10 +253,12 @@ class PhotoLoader:
 
 @contextmanager
 def photo_loader(job: ImportJob) -> Iterator[PhotoLoader]:
-    """The job's photo source and a pool of FETCH_THREADS, for the length of a run."""
+    """The job's photo source, and a pool of VITRINE_IMPORT_FETCH_CONCURRENCY threads (how
+    many photos are downloaded and checked at once), for the length of a run."""
     with ExitStack() as stack:
         source = stack.enter_context(open_photo_source(job, stack))
-        pool = stack.enter_context(ThreadPoolExecutor(FETCH_THREADS))
+        threads = max(1, settings.VITRINE_IMPORT_FETCH_CONCURRENCY)
+        pool = stack.enter_context(ThreadPoolExecutor(threads))
         yield PhotoLoader(source, pool)
 
 

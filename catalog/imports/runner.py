@@ -33,7 +33,7 @@ from catalog.imports.formats import (
     read_records,
 )
 from catalog.imports.photos import (
-    Pending,
+    LoadingPhoto,
     PhotoLoader,
     PhotoUnavailable,
     describe,
@@ -55,7 +55,7 @@ class _Pending:
 
     record: Record
     row: CleanRow
-    photos: list[Pending] = field(default_factory=list)
+    photos: list[LoadingPhoto] = field(default_factory=list)
     entries: list[str] = field(default_factory=list)
 
 

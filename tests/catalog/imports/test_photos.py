@@ -7,7 +7,6 @@ import io
 
 import pytest
 
-from catalog.imports import photos
 from catalog.models import Product
 from tests.catalog.imports.helpers import HEADER, make_zip, png_bomb, run_import, warnings_of
 from tests.support.image_host import ImageHostHandler
@@ -107,8 +106,8 @@ def test_private_addresses_are_refused_without_an_allow_list(png_bytes, image_ho
     assert "127.0.0.1 is not a public address" in warnings_of(job)[0]["message"]
 
 
-def test_an_unresolvable_image_host_is_given_up_after_a_few_rows(monkeypatch):
-    monkeypatch.setattr(photos, "FETCH_THREADS", 1)  # one at a time: a countable give-up
+def test_an_unresolvable_image_host_is_given_up_after_a_few_rows(settings):
+    settings.VITRINE_IMPORT_FETCH_CONCURRENCY = 1
     content = HEADER + "".join(
         f"H-{i},Mug {i},,,,1,,,http://no-such-host.invalid/{i}.png\n" for i in range(12)
     )
