@@ -6,6 +6,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
+        # Imported here: this module is loaded before the app's models exist.
         from django.db import transaction
         from django.db.models.signals import post_delete
 
