@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from django.conf import settings
 
 from catalog.models import Product
 from catalog.selectors import categories_with_ancestors
+from search.query import SearchFilters
 from search.types import Facet, FacetRow, FacetValue
 
 
@@ -28,7 +30,7 @@ def _bucket_label(low, high, currency: str = "") -> str:
 
 # Labels this process has read: id -> (path, full name), and when it started reading them.
 # A renamed category shows its new name within CATEGORY_LABELS_TTL_S; the results cache
-# keeps whole facet lists for longer anyway (SEARCH_RESULTS_CACHE_S).
+# keeps whole facet lists for longer anyway (search.services.RESULTS_CACHE_S).
 CATEGORY_LABELS_TTL_S = 60.0
 _labels: dict[int, tuple[str, str]] = {}
 _labels_since = 0.0
@@ -111,3 +113,22 @@ def compute_facets(
         if facet.values:
             facets.append(facet)
     return facets
+
+
+def selected_values(filters: SearchFilters) -> dict[str, object]:
+    """What `compute_facets` marks as chosen, from the search's filters."""
+    selected: dict[str, object] = {"category": filters.category, "brand": filters.brands}
+    if filters.price_min is not None or filters.price_max is not None:
+        selected["price"] = (filters.price_min, filters.price_max)
+    return selected
+
+
+def with_brand_facet(facets: list[Facet], wide: Facet, *, chosen: Sequence[str]) -> list[Facet]:
+    """Brands are multi-select: `facets` with its brand facet replaced by `wide`, the brand
+    facet of the same search without the brand filter (so the other brands stay on offer,
+    with their counts), the `chosen` brands marked."""
+    chosen_lower = {b.lower() for b in chosen}
+    values = [replace(v, selected=v.value.lower() in chosen_lower) for v in wide.values]
+    merged = {f.name: f for f in facets} | {"brand": replace(wide, values=values)}
+    declared = [spec["name"] for spec in settings.SEARCH_FACETS]
+    return sorted(merged.values(), key=lambda f: declared.index(f.name))

@@ -1,4 +1,14 @@
-"""`search_products`: the one entry point the storefront, the JSON API and the CLI share."""
+"""`search_products(request) -> SearchResponse`: the one search the storefront, the JSON API
+and the CLI share. Orchestration only: the request comes parsed (search.query), the legs and
+fusion are search.retrieval's, the ranking rules search.ranking's, the rerank step
+search.rerank's, the facets search.facets'.
+
+    request -> keyword leg + vector leg (filters inside each) -> fusion -> rerank the top
+            -> facets -> sort -> one page
+
+A query's whole ranked list is cached briefly (page 2 comes from the same list as page 1),
+and text queries' vectors longer; each search reads the cache in one round trip and writes
+it in another."""
 
 from __future__ import annotations
 
@@ -13,25 +23,28 @@ from django.core.cache import cache
 
 from catalog.models import Product
 from catalog.selectors import ProductCard, product_cards
-from config.cache import set_each
-from search.facets import compute_facets
+from search.facets import compute_facets, selected_values, with_brand_facet
 from search.indexing.indexes import active_index, active_index_for_search
 from search.inference.backend import inference_backend
 from search.inference.encoding import PhotoQueryUnsupported
-from search.inference.remote import RemoteInferenceUnavailable
 from search.models import ProductEmbedding, SearchIndex
-from search.query import InvalidSearch, SearchFilters, SearchRequest
-from search.retrieval import (
-    dense_similarities,
-    fuse_reciprocal_ranks,
-    fuse_scores,
-    lexical_candidates,
-    spelling_suggestion,
-    vector_candidates,
-)
+from search.query import InvalidSearch, SearchRequest
+from search.ranking import sorted_by
+from search.rerank import rerank_top
+from search.retrieval.fusion import fuse
+from search.retrieval.lexical import lexical_candidates
+from search.retrieval.spelling import spelling_suggestion
+from search.retrieval.vector import vector_candidates
 from search.types import Candidate, Facet, SearchHit, SearchResponse
 
 logger = logging.getLogger(__name__)
+
+# How long a query's ranked list is kept: long enough for a shopper to page through it and
+# to come back from a product page, short enough that catalog edits show within minutes.
+RESULTS_CACHE_S = 300
+# How long a text query's vector is kept (per index): repeated head queries skip the
+# encoder. A vector never goes stale for its index, so this only bounds the cache's size.
+QUERY_VECTOR_CACHE_S = 24 * 3600
 
 
 class SearchUnavailable(Exception):
@@ -59,9 +72,9 @@ def search_products(request: SearchRequest) -> SearchResponse:
     reranked when a reranker is configured. The ranked list is cached briefly so page 2
     comes from the same list as page 1.
 
-    Preconditions: `request.query` is normalised; the query or the photo is non-empty; page
-    >= 1 and page_size within settings (the API and forms validate). Raises InvalidSearch for
-    a request the active models cannot answer, SearchUnavailable when nothing can answer."""
+    The request's parameters are checked already (search.query). Raises InvalidSearch for a
+    request that cannot be answered as asked (nothing to search for, a photo the active model
+    cannot read), SearchUnavailable when nothing can answer."""
     if request.is_empty:
         raise InvalidSearch("give a query text, a photo, or both")
     if request.mode == "lexical" and not request.query:
@@ -76,7 +89,7 @@ def search_products(request: SearchRequest) -> SearchResponse:
         facets = _with_other_brands(request, facets, timings, index)
 
     t = time.perf_counter()
-    order = _sorted(ranking.order, request.sort)
+    order = sorted_by(ranking.order, request.sort)
     start = (request.page - 1) * request.page_size
     page_ids = order[start : start + request.page_size]
     products = product_cards(ids=page_ids)
@@ -116,9 +129,21 @@ def _cached_ranking(
     if ranking is None:
         writes: CacheWrites = {}
         ranking = _rank(request, timings, index, found.get(vector_key), writes)
-        writes[key] = (ranking, settings.SEARCH_RESULTS_CACHE_S)
-        set_each(cache, writes)
+        writes[key] = (ranking, RESULTS_CACHE_S)
+        _write_each(writes)
     return ranking
+
+
+def _write_each(writes: CacheWrites) -> None:
+    """The entries in one round trip on the shop's Redis cache (its backend's `set_each`:
+    Django's set_many gives every key one timeout); one `set` per key on another backend
+    (evaluate_search runs with a private in-memory one)."""
+    set_each = getattr(cache, "set_each", None)
+    if set_each is not None:
+        set_each(writes)
+        return
+    for key, (value, timeout) in writes.items():
+        cache.set(key, value, timeout)
 
 
 def _with_other_brands(
@@ -135,26 +160,7 @@ def _with_other_brands(
     wide = next((f for f in ranking.facets if f.name == "brand"), None)
     if wide is None:
         return facets
-    chosen = {b.lower() for b in request.filters.brands}
-    values = [replace(v, selected=v.value.lower() in chosen) for v in wide.values]
-    merged = {f.name: f for f in facets} | {"brand": replace(wide, values=values)}
-    declared = [spec["name"] for spec in settings.SEARCH_FACETS]
-    return sorted(merged.values(), key=lambda f: declared.index(f.name))
-
-
-def _sorted(order: list[int], sort: str) -> list[int]:
-    """Relevance order, or by price (products without a price last; relevance breaks ties)."""
-    if sort == "relevance":
-        return order
-    prices = dict(Product.objects.filter(id__in=order).values_list("id", "price"))
-    rank = {pid: i for i, pid in enumerate(order)}
-    sign = 1 if sort == "price_asc" else -1
-
-    def key(pid: int):
-        price = prices.get(pid)
-        return (price is None, sign * price if price is not None else 0, rank[pid])
-
-    return sorted(order, key=key)
+    return with_brand_facet(facets, wide, chosen=request.filters.brands)
 
 
 @dataclass
@@ -216,7 +222,7 @@ def _query_vector(
     vector = inference_backend().encode_query(index, text=request.query, photo=None)
     vector = vector.astype(np.float32)
     key = _query_vector_key(index, request)
-    writes[key] = (vector.tobytes(), settings.SEARCH_QUERY_VECTOR_CACHE_S)
+    writes[key] = (vector.tobytes(), QUERY_VECTOR_CACHE_S)
     return vector
 
 
@@ -272,7 +278,7 @@ def _rank(
 
     if len(legs) > 1:
         t = time.perf_counter()
-        fused = _fuse(legs, index=index, query_vector=query_vector)
+        fused = fuse(legs, index=index, query_vector=query_vector)
         timings["retrieve"] += (time.perf_counter() - t) * 1000
     else:
         fused = next(iter(legs.values()))
@@ -283,62 +289,23 @@ def _rank(
     rerank_scores: dict[int, float] = {}
     if request.rerank and order and settings.VITRINE_RERANKER:
         t = time.perf_counter()
-        head = order[: settings.SEARCH_RERANK_TOP_N]
-        try:
-            rerank_scores, notice = inference_backend().rerank(
-                text=request.query, photo=request.photo, product_ids=head
-            )
-        except RemoteInferenceUnavailable:
-            logger.warning("remote reranking unavailable; keeping retrieval order", exc_info=True)
-            rerank_scores, notice = {}, "Reranking is unavailable right now."
+        exact = {c.product_id for c in fused if c.exact}
+        order, rerank_scores, notice = rerank_top(
+            order, text=request.query, photo=request.photo, exact=exact
+        )
         if notice:
             notices.append(notice)
-        if rerank_scores:
-            exact = {c.product_id for c in fused if c.exact}
-            head = [pid for pid in head if pid in rerank_scores]
-            # An exact SKU/brand match stays first: the shopper typed its identifier.
-            head.sort(key=lambda pid: (pid not in exact, -rerank_scores[pid]))
-            order = head + [pid for pid in order if pid not in rerank_scores]
         timings["rerank"] = (time.perf_counter() - t) * 1000
 
     # The legs read each candidate's facet fields with it: no second query over the list.
     known = {c.product_id: c.facet_row for leg in legs.values() for c in leg if c.facet_row}
-    facets = compute_facets(order, selected=_selected_facets(request.filters), known=known)
+    facets = compute_facets(order, selected=selected_values(request.filters), known=known)
     suggestion = None
     if "lexical" in legs:
         suggestion = spelling_suggestion(request.query)
         if suggestion == request.query.lower():
             suggestion = None
     return _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion)
-
-
-def _fuse(
-    legs: dict[str, list[Candidate]], *, index: SearchIndex, query_vector: np.ndarray
-) -> list[Candidate]:
-    """One ranking from the keyword and vector legs (settings.SEARCH_FUSION)."""
-    weights = settings.SEARCH_FUSION_WEIGHTS
-    if settings.SEARCH_FUSION == "rrf":
-        return fuse_reciprocal_ranks(legs, k=settings.SEARCH_RRF_K, weights=weights)
-    # Score fusion needs both scores of every candidate: a keyword match outside the vector
-    # leg's top list is scored from its stored vector, not counted as a zero.
-    seen = {c.product_id for c in legs["vector"]}
-    missing = [c for c in legs["lexical"] if c.product_id not in seen]
-    similarities = dense_similarities(
-        index=index, query_vector=query_vector, product_ids=[c.product_id for c in missing]
-    )
-    vector = legs["vector"] + [
-        replace(c, retrieval_score=similarities[c.product_id], exact=False)
-        for c in missing
-        if c.product_id in similarities
-    ]
-    return fuse_scores({**legs, "vector": vector}, weights=weights)
-
-
-def _selected_facets(filters: SearchFilters) -> dict[str, object]:
-    selected: dict[str, object] = {"category": filters.category, "brand": filters.brands}
-    if filters.price_min is not None or filters.price_max is not None:
-        selected["price"] = (filters.price_min, filters.price_max)
-    return selected
 
 
 def _hit(product: ProductCard, retrieval_score: float, rerank_score: float | None) -> SearchHit:

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import Product
+from search import services
 from search.inference import loading
 from search.query import SearchRequest
 from search.services import search_products
@@ -15,7 +16,7 @@ from search.services import search_products
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def test_remote_query_encoding_ranks_like_local_encoding(celery_worker, settings):
+def test_remote_query_encoding_ranks_like_local_encoding(celery_worker, settings, monkeypatch):
     Product.objects.bulk_create(
         [Product(sku=f"T-{i}", name=f"Cotton bath towel {i}") for i in range(4)]
         + [Product(sku=f"S-{i}", name=f"Steel band saw {i}") for i in range(4)]
@@ -24,7 +25,7 @@ def test_remote_query_encoding_ranks_like_local_encoding(celery_worker, settings
     local = search_products(SearchRequest(query="fluffy towel", mode="vector", page_size=8))
 
     settings.VITRINE_REMOTE_INFERENCE = True
-    settings.SEARCH_RESULTS_CACHE_S = 0
+    monkeypatch.setattr(services, "RESULTS_CACHE_S", 0)
     loaded_before = dict(loading._embedders)
     remote = search_products(SearchRequest(query="something to saw wood", mode="vector"))
     again = search_products(SearchRequest(query="fluffy towel", mode="vector", page_size=8))

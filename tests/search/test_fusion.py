@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from search.indexing.indexes import active_index
 from search.query import SearchRequest
-from search.retrieval import (
-    Candidate,
-    dense_similarities,
-    fuse_reciprocal_ranks,
-    fuse_scores,
-    vector_candidates,
-)
-from search.services import active_index, search_products
+from search.retrieval.fusion import fuse_reciprocal_ranks, fuse_scores
+from search.retrieval.vector import dense_similarities, vector_candidates
+from search.services import search_products
+from search.types import Candidate
 
 A, B, C, D = 1, 2, 3, 4
 

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 
 from catalog import services as catalog
-from search import receivers, retrieval
+from search import receivers
 from search.indexing.lexical import refresh_lexical
+from search.retrieval import lexical, statement
 
 
 def current(name: str) -> str:
@@ -25,10 +26,10 @@ def test_settings_sent_with_the_query_do_not_outlive_it(settings, monkeypatch):
     monkeypatch.setattr(receivers, "enqueue_embedding", lambda *args, **kwargs: None)
     ids = [catalog.upsert_product(sku="T-1", name="Trail sneakers")[0].id]
     refresh_lexical(product_ids=ids)
-    settings.SEARCH_TRIGRAM_THRESHOLD = 0.42
+    monkeypatch.setattr(lexical, "TRIGRAM_THRESHOLD", 0.42)
     before = current("pg_trgm.word_similarity_threshold")
 
-    assert [c.product_id for c in retrieval.lexical_candidates(query="sneakrs", limit=5)] == ids
+    assert [c.product_id for c in lexical.lexical_candidates(query="sneakrs", limit=5)] == ids
     assert connection.get_autocommit()  # no transaction of ours kept the setting alive
     assert current("pg_trgm.word_similarity_threshold") == before != "0.42"
 
@@ -37,13 +38,13 @@ def test_settings_sent_with_the_query_do_not_outlive_it(settings, monkeypatch):
 def test_server_side_binding_fallback_answers_the_same(monkeypatch):
     ids = [catalog.upsert_product(sku=f"B-{i}", name=f"Blue shirt {i}")[0].id for i in range(3)]
     refresh_lexical(product_ids=ids)
-    one_message = retrieval.lexical_candidates(query="blue shirt", limit=5)
+    one_message = lexical.lexical_candidates(query="blue shirt", limit=5)
 
     class NoClientCursor:  # nothing is an instance: take the BEGIN / set_config / query path
         pass
 
-    monkeypatch.setattr(retrieval.psycopg, "ClientCursor", NoClientCursor)
-    fallback = retrieval.lexical_candidates(query="blue shirt", limit=5)
+    monkeypatch.setattr(statement.psycopg, "ClientCursor", NoClientCursor)
+    fallback = lexical.lexical_candidates(query="blue shirt", limit=5)
     assert [(c.product_id, c.retrieval_score) for c in fallback] == [
         (c.product_id, c.retrieval_score) for c in one_message
     ]

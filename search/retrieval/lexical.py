@@ -1,0 +1,192 @@
+"""The keyword leg: products matching the query's words (weighted tsvector, idf-weighted),
+near-misses of name/brand/SKU by trigram similarity ("sneakrs", "iphone 1"), exact SKU or
+brand matches first.
+
+One statement the planner sees whole (`document @@ tsquery`, `keywords %> q`, as the GIN
+indexes were built), composed with psycopg.sql: the filters, the per-word score and the
+rarer-words narrowing are pieces of SQL with placeholders; every value is a parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from psycopg import sql
+
+from search.query import SearchFilters
+from search.retrieval.filters import filter_sql
+from search.retrieval.statement import fetch_with_settings
+from search.types import Candidate, FacetRow
+
+# pg_trgm's word similarity a near-miss needs to match (its own default is 0.6): 0.5 lets
+# one typo in a short word through ("sneakrs", "iphnoe") without matching unrelated words.
+# The relevance figures in docs/BENCHMARKS.md were measured with it.
+TRIGRAM_THRESHOLD = 0.5
+
+# ts_rank's weights for the document's D, C, B and A parts (description, attributes,
+# brand/category, name/SKU: see search.indexing.lexical).
+_FIELD_WEIGHTS = sql.Literal("{0.1, 0.2, 0.4, 1.0}")
+
+_LEXICAL_SQL = sql.SQL(
+    """
+WITH q AS (
+    SELECT websearch_to_tsquery('english', %(q)s) AS strict,
+           -- any query word may match ("aa batteries 100 pack" must not need all four);
+           -- documents matching more words still rank higher.
+           coalesce(nullif(replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | '), ''),
+                    '')::tsquery AS loose,
+           lower(%(q)s) AS text
+),
+-- First stage: the full score below costs a trigram similarity and a ts_rank per query word
+-- for every row, and a common word ("black") matches a third of a big catalog. So each
+-- branch of the match keeps its best %(first_stage)s rows (exact SKU/brand first): word
+-- matches by the score's word part, trigram near-misses by their similarity. A query with
+-- fewer matches keeps them all and ranks exactly as a one-stage query would.
+matched AS MATERIALIZED (
+    (SELECT l.product_id
+     FROM search_lexicaldocument l
+     CROSS JOIN q
+     JOIN catalog_product p ON p.id = l.product_id
+     LEFT JOIN catalog_category c ON c.id = p.category_id
+     WHERE l.document @@ q.loose {rarer_words} AND {where}
+     ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
+              {word_score} + ts_rank({weights}, l.document, q.strict, 1) DESC,
+              l.product_id
+     LIMIT %(first_stage)s)
+    UNION
+    -- Each branch has its own GIN index (the SKU is a word of the document), so no table scan.
+    (SELECT l.product_id
+     FROM search_lexicaldocument l
+     CROSS JOIN q
+     JOIN catalog_product p ON p.id = l.product_id
+     LEFT JOIN catalog_category c ON c.id = p.category_id
+     WHERE %(trigram)s AND q.text <%% l.keywords AND {where}
+     ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
+              word_similarity(q.text, l.keywords) DESC, l.product_id
+     LIMIT %(first_stage)s)
+)
+-- Second stage: the full score over those rows only.
+SELECT l.product_id,
+       {word_score}
+         + ts_rank({weights}, l.document, q.strict, 1)
+         + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
+       (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact,
+       p.sku, p.category_id, p.brand, p.price
+FROM matched m
+JOIN search_lexicaldocument l ON l.product_id = m.product_id
+CROSS JOIN q
+JOIN catalog_product p ON p.id = l.product_id
+ORDER BY exact DESC, score DESC, l.product_id
+LIMIT %(limit)s
+"""
+)
+
+
+_TERMS_SQL = """
+SELECT t.lexeme::text,
+       CASE WHEN %(idf)s AND total.ndoc > 0
+            THEN ln(1 + (total.ndoc - coalesce(s.ndoc, 0) + 0.5) / (coalesce(s.ndoc, 0) + 0.5))
+            ELSE 1 END,
+       coalesce(s.ndoc, 0),
+       coalesce(total.ndoc, 0),
+       -- a plain query: its words joined by AND (no "quoted phrase", -negation or "or")
+       websearch_to_tsquery('english', %(q)s)::text !~ '[!|<]'
+FROM unnest(tsvector_to_array(to_tsvector('english', %(q)s))) AS t(lexeme)
+LEFT JOIN search_lexemestat s ON s.lexeme = t.lexeme
+LEFT JOIN search_lexemestat total ON total.lexeme = ''
+"""
+
+
+@dataclass(frozen=True)
+class _QueryWord:
+    lexeme: str
+    idf: float
+    ndoc: int  # keyword documents holding it (0 until the statistics exist)
+    catalog_size: int  # keyword documents in all
+    plain_query: bool
+
+
+def _query_words(query: str, idf: bool) -> list[_QueryWord]:
+    """The query's stemmed words with their weights and document counts. Each word weighs
+    by its rarity (BM25's idf; 1 for every word until the statistics exist), so "pack" in
+    "aa batteries 100 pack" counts for less than "batteries"."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TERMS_SQL, {"q": query, "idf": idf})
+        return [_QueryWord(*row) for row in cursor.fetchall()]
+
+
+def _lexeme(i: int) -> sql.Composable:
+    """Query word `i` (parameter `_lex<i>`) as a one-word tsquery, quoted by PostgreSQL."""
+    return sql.SQL("quote_literal({})::tsquery").format(sql.Placeholder(f"_lex{i}"))
+
+
+def _word_score(words: list[_QueryWord], params: dict) -> sql.Composable:
+    """The idf-weighted word part of the keyword score as one inline expression (the weights
+    are read once per query, not computed per row); adds its values to params."""
+    parts = []
+    for i, word in enumerate(words):
+        params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
+        parts.append(
+            sql.SQL("{idf} * ts_rank({weights}, l.document, {word}, 1)").format(
+                idf=sql.Placeholder(f"_idf{i}"), weights=_FIELD_WEIGHTS, word=_lexeme(i)
+            )
+        )
+    return sql.SQL("({})").format(sql.SQL(" + ").join(parts) if parts else sql.SQL("0"))
+
+
+def _rarer_words_filter(
+    words: list[_QueryWord], first_stage: int, filters: SearchFilters | None
+) -> sql.Composable | None:
+    """Narrow the word branch to documents holding one of the query's rarer words, when those
+    alone match enough documents to fill the first stage ("navy blue shirts for men": not
+    every product for men). Words in more than SEARCH_LEXICAL_COMMON_FRACTION of the catalog
+    weigh little (their idf is low): a document holding only them ranks below the first
+    stage's cut anyway, while scoring them cost most of the keyword leg on a big catalog.
+    They still count in every score. Plain, unfiltered queries only (a -negated word must
+    not become a requirement; within a brand or category the rarer words' counts say nothing);
+    None when nothing is narrowed. The words are `_word_score`'s parameters, OR-ed together
+    by PostgreSQL (constant-folded at planning, as a literal tsquery would be)."""
+    if filters or not words or not words[0].plain_query:
+        return None
+    limit = settings.SEARCH_LEXICAL_COMMON_FRACTION * words[0].catalog_size
+    rarer = [i for i, w in enumerate(words) if w.ndoc <= limit]
+    if len(rarer) == len(words) or not rarer or max(words[i].ndoc for i in rarer) < first_stage:
+        return None
+    return sql.SQL("AND l.document @@ ({})").format(sql.SQL(" || ").join(_lexeme(i) for i in rarer))
+
+
+def lexical_candidates(
+    *, query: str, limit: int, filters: SearchFilters | None = None
+) -> list[Candidate]:
+    """Products matching the query's words (stemmed, weighted by field), near-misses of the
+    name/brand/SKU by trigram similarity ("sneakrs", "iphone 1"), and exact SKU or brand
+    matches first."""
+    if not query.strip():
+        return []
+    where, params = filter_sql(filters)
+    first_stage = max(limit, settings.SEARCH_LEXICAL_FIRST_STAGE)
+    params.update(
+        q=query,
+        limit=limit,
+        first_stage=first_stage,
+        trigram=settings.SEARCH_LEXICAL_TRIGRAM,
+    )
+    words = _query_words(query, settings.SEARCH_LEXICAL_IDF)
+    statement = _LEXICAL_SQL.format(
+        where=where,
+        word_score=_word_score(words, params),
+        rarer_words=_rarer_words_filter(words, first_stage, filters) or sql.SQL(""),
+        weights=_FIELD_WEIGHTS,
+    )
+    gucs = {"pg_trgm.word_similarity_threshold": str(TRIGRAM_THRESHOLD)}
+    rows = fetch_with_settings(gucs, statement, params)
+    return [
+        Candidate(
+            product_id=pid,
+            retrieval_score=float(score),
+            exact=bool(exact),
+            facet_row=FacetRow(*row),
+        )
+        for pid, score, exact, *row in rows
+    ]

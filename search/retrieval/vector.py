@@ -1,0 +1,98 @@
+"""The vector leg: nearest neighbours of the query in one SearchIndex (HNSW over halfvec).
+
+Raw SQL where the planner must see exactly what the indexes were built on: each index has a
+partial HNSW index over `embedding::halfvec(dims)` WHERE `index_id = N`, so both appear in
+the statement as literals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+from psycopg import sql
+
+from search.models import SearchIndex
+from search.query import SearchFilters
+from search.retrieval.filters import filter_sql
+from search.retrieval.statement import fetch_with_settings, halfvec_literal
+from search.types import Candidate, FacetRow
+
+# How far a filtered search may walk the graph (pgvector's iterative scan) to fill its
+# candidates. pgvector's default: in docs/BENCHMARKS.md (filtered) it filled every page for a
+# brand holding 1% of 100k products, at ~21 ms of SQL against 4 ms unfiltered; a filter
+# rarer than that stops here with fewer candidates rather than scanning the whole graph.
+HNSW_MAX_SCAN_TUPLES = 20_000
+
+_NEAREST_SQL = sql.SQL(
+    """
+        WITH nearest AS MATERIALIZED (
+            SELECT e.product_id, {distance} AS distance,
+                   p.sku, p.category_id, p.brand, p.price
+            FROM search_productembedding e
+            JOIN catalog_product p ON p.id = e.product_id
+            LEFT JOIN catalog_category c ON c.id = p.category_id
+            WHERE e.index_id = {index_id} AND {where}
+            ORDER BY {distance}
+            LIMIT %(limit)s
+        )
+        SELECT product_id, 1 - distance, sku, category_id, brand, price
+        FROM nearest ORDER BY distance
+    """
+)
+
+
+def _distance(index: SearchIndex) -> sql.Composable:
+    """Cosine distance to the query, as the index's HNSW index computes it."""
+    return sql.SQL("e.embedding::halfvec({dims}) <=> %(q)s::halfvec({dims})").format(
+        dims=sql.Literal(int(index.dims))
+    )
+
+
+def vector_candidates(
+    *,
+    index: SearchIndex,
+    query_vector: np.ndarray,
+    limit: int,
+    filters: SearchFilters | None = None,
+) -> list[Candidate]:
+    """Nearest active products to the query in this index, best first.
+
+    With filters, pgvector 0.8's iterative index scan keeps walking the HNSW graph until
+    `limit` rows pass the filter (bounded by HNSW_MAX_SCAN_TUPLES), instead of returning
+    the few of the first ef_search neighbours that happen to match."""
+    dims = int(index.dims)
+    if query_vector.shape[-1] != dims:
+        raise ValueError(f"query has {query_vector.shape[-1]} dims, index has {dims}")
+    where, params = filter_sql(filters)
+    query = _NEAREST_SQL.format(
+        distance=_distance(index), index_id=sql.Literal(int(index.pk)), where=where
+    )
+    params.update(q=halfvec_literal(query_vector), limit=limit)
+    gucs = {
+        "hnsw.ef_search": str(settings.SEARCH_HNSW_EF_SEARCH),
+        "hnsw.iterative_scan": "relaxed_order" if filters else "off",
+        "hnsw.max_scan_tuples": str(HNSW_MAX_SCAN_TUPLES),
+    }
+    return [
+        Candidate(product_id=pid, retrieval_score=float(s), facet_row=FacetRow(*row))
+        for pid, s, *row in fetch_with_settings(gucs, query, params)
+    ]
+
+
+def dense_similarities(
+    *, index: SearchIndex, query_vector: np.ndarray, product_ids: Sequence[int]
+) -> dict[int, float]:
+    """Cosine similarity of the query to each of these products' stored vectors in this
+    index (products without one are left out). Used to score keyword matches that the vector
+    leg's top list did not reach: each is one row read by primary key, no graph walk."""
+    if not product_ids:
+        return {}
+    query = sql.SQL(
+        "SELECT product_id, 1 - (embedding::halfvec({dims}) <=> %s::halfvec({dims}))"
+        " FROM search_productembedding WHERE index_id = %s AND product_id = ANY(%s)"
+    ).format(dims=sql.Literal(int(index.dims)))
+    with connection.cursor() as cursor:
+        cursor.execute(query, [halfvec_literal(query_vector), int(index.pk), list(product_ids)])
+        return {pid: float(similarity) for pid, similarity in cursor.fetchall()}
