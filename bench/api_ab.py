@@ -58,10 +58,10 @@ def main() -> int:
     torch.set_num_threads(1)
     from django.db import connections
 
-    from search.encoding import encode_query
-    from search.indexing import active_index
-    from search.inference import embedder_for_index
-    from search.retrieval import vector_candidates
+    from search.indexing.indexes import active_index
+    from search.inference.encoding import encode_query
+    from search.inference.loading import embedder_for_index
+    from search.retrieval.vector import vector_candidates
 
     queries = QueryTexts(seed=args.seed)
     index = active_index()

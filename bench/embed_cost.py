@@ -1,5 +1,5 @@
 """CPU (or GPU) cost of embedding one product document, per kind of model, through Vitrine's
-own encoding code (search.encoding.encode_documents): the packaged all-MiniLM-L6-v2
+own encoding code (search.inference.encoding.encode_documents): the packaged all-MiniLM-L6-v2
 (text only), a tiny random CLIP (text and photo apart, fused) and a tiny random
 Qwen3-VL-shaped embedder (one combined text+photo input).
 
@@ -42,8 +42,8 @@ def main() -> None:
 
     from catalog.demo import demo_products, render_illustration
     from search.documents import ProductDocument
-    from search.encoding import encode_documents
-    from search.inference import get_embedder
+    from search.inference.encoding import encode_documents
+    from search.inference.loading import get_embedder
     from tests.support import tiny_models
 
     settings.VITRINE_DEVICE = args.device

@@ -58,7 +58,7 @@ def bm25_run(texts, asins, queries, depth=100) -> dict[str, list[str]]:
 def dense_run(texts, asins, queries, cache: Path, depth=100) -> dict[str, list[str]]:
     from sentence_transformers import SentenceTransformer
 
-    from search.inference import resolve_model_source  # the packaged offline copy
+    from search.inference.loading import resolve_model_source  # the packaged offline copy
 
     model = SentenceTransformer(resolve_model_source("sentence-transformers/all-MiniLM-L6-v2"))
     if cache.exists():

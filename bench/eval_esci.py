@@ -140,8 +140,8 @@ def embed_all() -> tuple[int, float]:
     from tqdm import tqdm
 
     from catalog.models import Product
-    from search import indexing
-    from search.inference import get_embedder
+    from search.indexing import embedding
+    from search.inference.loading import get_embedder
 
     ids = list(Product.objects.filter(active=True).order_by("id").values_list("id", flat=True))
     get_embedder()  # load the model before the clock starts
@@ -150,7 +150,7 @@ def embed_all() -> tuple[int, float]:
     with tqdm(total=len(ids), desc="embed", unit="product", disable=None) as bar:
         for start in range(0, len(ids), EMBED_CHUNK):
             chunk = ids[start : start + EMBED_CHUNK]
-            report = indexing.embed_products(product_ids=chunk)
+            report = embedding.embed_products(product_ids=chunk)
             embedded += report.embedded
             if report.flagged:
                 log(f"warning: {report.flagged} products flagged in this chunk")
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     embedded, embed_s = embed_all()
     # The keyword leg weighs words by idf; in a running shop the sweeper (Celery beat) recounts
     # the statistics, here nothing else would.
-    from search.indexing import refresh_lexeme_stats
+    from search.indexing.lexical import refresh_lexeme_stats
 
     refresh_lexeme_stats()
     build_file = var_dir / "esci-build.json"

@@ -12,7 +12,7 @@ shared and noisy), and written to bench/results/latest.json:
 1. ingest: >= 1,000 fashion products with real photos (../shared/data/fashion; skipped with a
    message when absent) imported with the real importer, then announced the way the catalog
    announces changes; the clock runs from the announcement's commit to the last vector
-   stored by the worker (`pipeline`). `raw`: search.encoding.encode_documents alone on the
+   stored by the worker (`pipeline`). `raw`: search.inference.encoding.encode_documents alone on the
    same ProductDocuments, same chunks, same torch threads, in this process. Rounds
    alternate so a change of machine load hits both.
 2. scale: a synthetic catalog (fashion rows cycled, 100 synthetic brands) and synthetic
@@ -21,7 +21,7 @@ shared and noisy), and written to bench/results/latest.json:
    loads). The vectors are mixtures of two real MiniLM product vectors of the same article
    type plus Gaussian noise (see `synthetic_vectors`), so real MiniLM queries land in a
    realistic neighbourhood.
-3. ann: recall@10 of the shipped ANN SQL (search.retrieval.vector_candidates) against the
+3. ann: recall@10 of the shipped ANN SQL (search.retrieval.vector.vector_candidates) against the
    same SQL with index scans off (exact), and the curve over ef_search.
 4. search: query encoding, the ANN SQL and the HTTP API (mode=vector, then hybrid), one
    distinct query per request so the ranking and query-vector caches never answer.

@@ -1,4 +1,4 @@
-"""Phase 3, ann: recall@10 of the shipped ANN SQL (search.retrieval.vector_candidates)
+"""Phase 3, ann: recall@10 of the shipped ANN SQL (search.retrieval.vector.vector_candidates)
 against the same SQL with index scans off (exact), its speedup, and the curve over
 ef_search, at each scale point of the synthetic catalog."""
 
@@ -52,7 +52,7 @@ def scale_and_ann(run: Run) -> int:
     size = n_products(run)
     run.results["ann"] = {k: v for k, v in ann.items()}
     if a.compare_hnsw:
-        from search.indexing import HNSW_EF_CONSTRUCTION, HNSW_M
+        from search.indexing.indexes import HNSW_EF_CONSTRUCTION, HNSW_M
 
         run.results["ann"]["hnsw"] = {"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION}
         run.results["ann"]["pgvector_defaults"] = default
@@ -70,8 +70,8 @@ def scale_and_ann(run: Run) -> int:
 
 def encode_texts(run: Run, texts: list[str]) -> tuple[list[np.ndarray], list[float]]:
     """Query vectors the way the web encodes them in-process, and the ms each took."""
-    from search.encoding import encode_query
-    from search.inference import embedder_for_index
+    from search.inference.encoding import encode_query
+    from search.inference.loading import embedder_for_index
 
     embedder = embedder_for_index(run.index)
     encode_query(embedder, text="warm up")
@@ -88,8 +88,8 @@ def encode_then_sql(
 ) -> tuple[list[np.ndarray], list[float], list[float]]:
     """Each query encoded, then its ANN SQL run, as a request does: vectors, encode ms,
     SQL ms."""
-    from search.encoding import encode_query
-    from search.inference import embedder_for_index
+    from search.inference.encoding import encode_query
+    from search.inference.loading import embedder_for_index
 
     embedder = embedder_for_index(run.index)
     encode_query(embedder, text="warm up")
@@ -103,12 +103,12 @@ def encode_then_sql(
 
 
 def ann_sql(run: Run, vector: np.ndarray, *, filters=None, exact: bool = False):
-    """search.retrieval.vector_candidates itself (the shipped SQL, limit and settings);
+    """search.retrieval.vector.vector_candidates itself (the shipped SQL, limit and settings);
     exact: the same statement with index scans off, i.e. a full scan and sort."""
     from django.conf import settings
     from django.db import connection, transaction
 
-    from search.retrieval import vector_candidates
+    from search.retrieval.vector import vector_candidates
 
     t = time.perf_counter()
     if exact:
@@ -201,14 +201,16 @@ def explain_ann(run: Run, vector: np.ndarray) -> str:
     from django.conf import settings
     from django.db import connection, transaction
 
-    from search.retrieval import vector_candidates
+    from search.retrieval.vector import vector_candidates
 
     captured: dict = {}
 
     def catch(execute, sql, params, many, context):
-        if "nearest" in sql:
+        # The statement comes composed (psycopg.sql); its text is what PostgreSQL receives.
+        text = sql if isinstance(sql, str) else sql.as_string(context["cursor"].cursor)
+        if "nearest" in text:
             # vector_candidates sends its set_config and the query as one message.
-            captured.update(sql=sql.split(";\n", 1)[-1], params=params)
+            captured.update(sql=text.split(";\n", 1)[-1], params=params)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(catch):

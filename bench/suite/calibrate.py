@@ -30,8 +30,9 @@ def calibrate(run: Run) -> int:
     from catalog.models import ImportJob, Product
     from catalog.signals import products_changed
     from search import receivers
-    from search.indexing import create_ann_index, embed_products, ensure_index_for
-    from search.inference import get_embedder
+    from search.indexing.embedding import embed_products
+    from search.indexing.indexes import create_ann_index, ensure_index_for
+    from search.inference.loading import get_embedder
     from search.models import ProductEmbedding, SearchIndex
 
     n = run.args.calibrate

@@ -19,7 +19,8 @@ def filtered(run: Run, *, n_products: int, vectors: list[np.ndarray]) -> None:
     from django.conf import settings
 
     from catalog.models import Product
-    from search.services import SearchFilters
+    from search.query import SearchFilters
+    from search.retrieval.vector import HNSW_MAX_SCAN_TUPLES
 
     a = run.args
     brands = [f"BenchBrand{i:02d}" for i in range(N_BRANDS)]
@@ -49,6 +50,6 @@ def filtered(run: Run, *, n_products: int, vectors: list[np.ndarray]) -> None:
         "p95_ms": rnd(percentile(fms, 95)),
         "sql_p50_ms": rnd(p50(sql_fms)),
         "sql_candidates_fill": rnd(statistics.fmean(sql_fill), 3),
-        "max_scan_tuples": settings.SEARCH_HNSW_MAX_SCAN_TUPLES,
+        "max_scan_tuples": HNSW_MAX_SCAN_TUPLES,
     }
     log(f"filtered: {run.results['filtered']}")

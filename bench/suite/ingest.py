@@ -21,7 +21,7 @@ def ingest(run: Run) -> None:
     from catalog.services import announce_products_changed
     from catalog.signals import products_changed
     from search import receivers
-    from search.indexing import active_index
+    from search.indexing.indexes import active_index
 
     n_measured = run.args.ingest
     warm = settings.VITRINE_EMBED_TASK_SIZE
@@ -64,8 +64,8 @@ def ingest(run: Run) -> None:
 
     from catalog.selectors import products_with_photos
     from search.documents import build_document
-    from search.encoding import encode_documents
-    from search.inference import get_embedder
+    from search.inference.encoding import encode_documents
+    from search.inference.loading import get_embedder
     from search.models import ProductEmbedding
 
     embedder = get_embedder()
@@ -143,8 +143,8 @@ def wait_embedded(run: Run, ids: list[int], timeout: float) -> None:
 
 def no_ingest_index(run: Run) -> None:
     """Without the fashion data: the active index for the default model, made here."""
-    from search.indexing import ensure_index_for
-    from search.inference import get_embedder
+    from search.indexing.indexes import ensure_index_for
+    from search.inference.loading import get_embedder
 
     run.index = ensure_index_for(get_embedder())
     run.start_embed_worker()  # /healthz and the memory figures want one

@@ -30,7 +30,7 @@ def search(run: Run, *, n_products: int) -> list[np.ndarray]:
     api = api_latency(a.port, run.queries.take(a.requests), mode="vector")
     hybrid = api_latency(a.port, run.queries.take(a.hybrid_requests), mode="hybrid")
     lexical_ms = []
-    from search.retrieval import lexical_candidates
+    from search.retrieval.lexical import lexical_candidates
 
     for text in run.queries.take(max(5, a.hybrid_requests // 3)):
         t = time.perf_counter()

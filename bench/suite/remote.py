@@ -15,15 +15,16 @@ from suite.state import Run
 
 
 def remote(run: Run) -> dict:
-    from search.remote_inference import encode_query_remotely
+    from search.inference.remote import RemoteInference
 
+    encoder = RemoteInference()
     env = dict(run.env, VITRINE_WORKER_PRELOAD_MODELS="1")
     run.children.start("query-worker", query_worker_args(), env)
     deadline = time.monotonic() + 180
     while True:  # until the worker answers (it loads the model after fork)
         run.children.check("query-worker")
         try:
-            encode_query_remotely(index_id=run.index.pk, text="warm up", photo=None)
+            encoder.encode_query(run.index, text="warm up", photo=None)
             break
         except Exception:
             if time.monotonic() > deadline:
@@ -31,12 +32,12 @@ def remote(run: Run) -> dict:
             time.sleep(0.5)
     texts = run.queries.take(run.args.requests)
     for text in ["warm", "up", "again"]:
-        encode_query_remotely(index_id=run.index.pk, text=text, photo=None)
+        encoder.encode_query(run.index, text=text, photo=None)
     local_vectors, local_ms = encode_texts(run, texts)
     remote_ms, max_diff = [], 0.0
     for text, local in zip(texts, local_vectors, strict=True):
         t = time.perf_counter()
-        vector = encode_query_remotely(index_id=run.index.pk, text=text, photo=None)
+        vector = encoder.encode_query(run.index, text=text, photo=None)
         remote_ms.append((time.perf_counter() - t) * 1000)
         max_diff = max(max_diff, float(np.abs(vector - local).max()))
     run.start_web("web-remote", run.args.port + 1, workers=run.args.workers, remote=True)

@@ -118,8 +118,8 @@ def base_vectors(run: Run, want: int) -> tuple[np.ndarray, list[str]]:
     One base per 10 synthetic products keeps the density at which the synthetic recall
     curve was calibrated against real vectors (see --calibrate)."""
     from search.documents import ProductDocument
-    from search.encoding import encode_documents
-    from search.inference import embedder_for_index
+    from search.inference.encoding import encode_documents
+    from search.inference.loading import embedder_for_index
     from search.models import ProductEmbedding
 
     stored = list(
@@ -165,7 +165,7 @@ def grow_catalog(
 
     from catalog.models import Product
     from catalog.services import category_for_path
-    from search.indexing import refresh_lexeme_stats, refresh_lexical
+    from search.indexing.lexical import refresh_lexeme_stats, refresh_lexical
 
     existing = Product.objects.count()
     start_k = Product.objects.filter(sku__startswith=SYNTH_PREFIX).count()
@@ -249,7 +249,7 @@ def build_hnsw(run: Run, params: tuple[int, int] | None = None) -> dict:
     these (m, ef_construction). Returns build seconds and sizes."""
     from django.db import connection
 
-    from search.indexing import create_ann_index
+    from search.indexing.indexes import create_ann_index
 
     name = run.index.ann_index_name
     with connection.cursor() as cursor:
@@ -284,7 +284,7 @@ def build_hnsw(run: Run, params: tuple[int, int] | None = None) -> dict:
 
 
 def upsert_cost(run: Run, batches: int = 16) -> float:
-    """p50 ms of the embed task's vector write (search.indexing._embed_into's bulk upsert
+    """p50 ms of the embed task's vector write (search.indexing.embedding._embed_into's bulk upsert
     of 64 rows) into the full-size graph: 16 batches of synthetic products, each vector
     nudged so that every row is a real update (a new heap tuple and graph insert)."""
     from search.models import ProductEmbedding
