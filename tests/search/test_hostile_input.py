@@ -3,7 +3,8 @@ the JSON search API answer 200 or a clear 4xx for every odd query, page, size, p
 category, sort, brand and attribute value below, each within a few seconds.
 
 Photos (oversized, not images, truncated, decompression bombs, EXIF tricks, private URLs) are
-covered by tests/search/api/test_photo_search_api.py and test_storefront_photo_search.py.
+covered by tests/search/api/test_photo_search_api.py and
+tests/search/storefront/test_photo_search.py.
 """
 
 from __future__ import annotations

@@ -277,7 +277,7 @@ def test_missing_file_and_empty_index_are_command_errors(db, eval_files, tmp_pat
 def load_converter():
     import importlib.util
 
-    path = Path(__file__).resolve().parents[2] / "bench" / "esci_to_jsonl.py"
+    path = Path(__file__).resolve().parents[3] / "bench" / "esci_to_jsonl.py"
     spec = importlib.util.spec_from_file_location("esci_to_jsonl", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
