@@ -100,13 +100,10 @@ class Reranker:
         return bool(supports and supports("image"))
 
 
-# Embedders one process keeps loaded: the active index's model, and a second while a new index
-# builds beside it (a worker embeds into both). A third would be a model nobody searches with
-# any more, holding GPU memory: the least recently used one is dropped.
-MAX_LOADED_EMBEDDERS = 2
-
 _lock = threading.Lock()
-# Loaded embedders by (model id, revision), least recently used first.
+# Loaded embedders by (model id, revision): normally one; two while a new index builds beside
+# the active one. Least recently used first; the oldest is dropped beyond
+# VITRINE_MAX_LOADED_EMBEDDERS.
 _embedders: OrderedDict[tuple[str, str | None], Embedder] = OrderedDict()
 _reranker: Reranker | None = None
 
@@ -171,7 +168,7 @@ def get_embedder(model_id: str | None = None, revision: str | None = None) -> Em
         if embedder is None:
             embedder = load_embedder(*key)
             _embedders[key] = embedder
-            while len(_embedders) > MAX_LOADED_EMBEDDERS:
+            while len(_embedders) > settings.VITRINE_MAX_LOADED_EMBEDDERS:
                 gc.unfreeze()  # so that the dropped model's cycles can be collected
                 _embedders.popitem(last=False)
             _freeze_long_lived()
