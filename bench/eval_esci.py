@@ -70,6 +70,10 @@ def setup_django(var_dir: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import django
 
+    from config import embedded
+
+    # The settings start nothing: the embedded servers of var_dir, unless the URLs are set.
+    embedded.start_if_needed()
     django.setup()
 
 

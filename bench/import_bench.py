@@ -86,6 +86,10 @@ def main() -> int:
     os.environ["VITRINE_MEDIA_ROOT"] = media.name
     import django
 
+    from config import embedded
+
+    # The settings start nothing: the embedded servers of VITRINE_VAR_DIR, unless the URLs are set.
+    embedded.start_if_needed()
     django.setup()
     from django.core.management import call_command
     from django.db import connection
