@@ -9,14 +9,15 @@ rarer-words narrowing are pieces of SQL with placeholders; every value is a para
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
 from search.query import SearchFilters
-from search.retrieval.filters import filter_sql
-from search.retrieval.statement import fetch_with_settings
+from search.retrieval.filters import FilterShape, filter_clause, filter_values
+from search.retrieval.statement import fetch_with_settings, render
 from search.types import Candidate, FacetRow
 
 # pg_trgm's word similarity a near-miss needs to match (its own default is 0.6): 0.5 lets
@@ -121,39 +122,57 @@ def _lexeme(i: int) -> sql.Composable:
     return sql.SQL("quote_literal({})::tsquery").format(sql.Placeholder(f"_lex{i}"))
 
 
-def _word_score(words: list[_QueryWord], params: dict) -> sql.Composable:
-    """The idf-weighted word part of the keyword score as one inline expression (the weights
-    are read once per query, not computed per row); adds its values to params."""
-    parts = []
-    for i, word in enumerate(words):
-        params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
-        parts.append(
-            sql.SQL("{idf} * ts_rank({weights}, l.document, {word}, 1)").format(
-                idf=sql.Placeholder(f"_idf{i}"), weights=_FIELD_WEIGHTS, word=_lexeme(i)
-            )
+def _word_score(words: int) -> sql.Composable:
+    """The idf-weighted word part of the keyword score as one inline expression over the
+    parameters `_idf<i>` and `_lex<i>` (the weights are read once per query, not computed
+    per row)."""
+    parts = [
+        sql.SQL("{idf} * ts_rank({weights}, l.document, {word}, 1)").format(
+            idf=sql.Placeholder(f"_idf{i}"), weights=_FIELD_WEIGHTS, word=_lexeme(i)
         )
+        for i in range(words)
+    ]
     return sql.SQL("({})").format(sql.SQL(" + ").join(parts) if parts else sql.SQL("0"))
 
 
-def _rarer_words_filter(
+def _rarer_words(
     words: list[_QueryWord], first_stage: int, filters: SearchFilters | None
-) -> sql.Composable | None:
-    """Narrow the word branch to documents holding one of the query's rarer words, when those
-    alone match enough documents to fill the first stage ("navy blue shirts for men": not
-    every product for men). Words in more than SEARCH_LEXICAL_COMMON_FRACTION of the catalog
-    weigh little (their idf is low): a document holding only them ranks below the first
-    stage's cut anyway, while scoring them cost most of the keyword leg on a big catalog.
-    They still count in every score. Plain, unfiltered queries only (a -negated word must
-    not become a requirement; within a brand or category the rarer words' counts say nothing);
-    None when nothing is narrowed. The words are `_word_score`'s parameters, OR-ed together
-    by PostgreSQL (constant-folded at planning, as a literal tsquery would be)."""
+) -> tuple[int, ...] | None:
+    """Which query words (their positions) to narrow the word branch to: documents holding
+    one of the query's rarer words, when those alone match enough documents to fill the
+    first stage ("navy blue shirts for men": not every product for men). Words in more than
+    SEARCH_LEXICAL_COMMON_FRACTION of the catalog weigh little (their idf is low): a
+    document holding only them ranks below the first stage's cut anyway, while scoring them
+    cost most of the keyword leg on a big catalog. They still count in every score. Plain,
+    unfiltered queries only (a -negated word must not become a requirement; within a brand
+    or category the rarer words' counts say nothing); None when nothing is narrowed."""
     if filters or not words or not words[0].plain_query:
         return None
     limit = settings.SEARCH_LEXICAL_COMMON_FRACTION * words[0].catalog_size
-    rarer = [i for i, w in enumerate(words) if w.ndoc <= limit]
+    rarer = tuple(i for i, w in enumerate(words) if w.ndoc <= limit)
     if len(rarer) == len(words) or not rarer or max(words[i].ndoc for i in rarer) < first_stage:
         return None
-    return sql.SQL("AND l.document @@ ({})").format(sql.SQL(" || ").join(_lexeme(i) for i in rarer))
+    return rarer
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: FilterShape, words: int, rarer: tuple[int, ...] | None) -> str:
+    """The keyword leg for filters of this shape, this many query words, narrowed to these
+    rarer words (OR-ed by PostgreSQL, which folds them into one constant tsquery at planning,
+    as a literal would be)."""
+    narrowing = sql.SQL("")
+    if rarer:
+        narrowing = sql.SQL("AND l.document @@ ({})").format(
+            sql.SQL(" || ").join(_lexeme(i) for i in rarer)
+        )
+    return render(
+        _LEXICAL_SQL.format(
+            where=filter_clause(shape),
+            word_score=_word_score(words),
+            rarer_words=narrowing,
+            weights=_FIELD_WEIGHTS,
+        )
+    )
 
 
 def lexical_candidates(
@@ -164,7 +183,7 @@ def lexical_candidates(
     matches first."""
     if not query.strip():
         return []
-    where, params = filter_sql(filters)
+    shape, params = filter_values(filters)
     first_stage = max(limit, settings.SEARCH_LEXICAL_FIRST_STAGE)
     params.update(
         q=query,
@@ -173,12 +192,9 @@ def lexical_candidates(
         trigram=settings.SEARCH_LEXICAL_TRIGRAM,
     )
     words = _query_words(query, settings.SEARCH_LEXICAL_IDF)
-    statement = _LEXICAL_SQL.format(
-        where=where,
-        word_score=_word_score(words, params),
-        rarer_words=_rarer_words_filter(words, first_stage, filters) or sql.SQL(""),
-        weights=_FIELD_WEIGHTS,
-    )
+    for i, word in enumerate(words):
+        params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
+    statement = _statement(shape, len(words), _rarer_words(words, first_stage, filters))
     gucs = {"pg_trgm.word_similarity_threshold": str(TRIGRAM_THRESHOLD)}
     rows = fetch_with_settings(gucs, statement, params)
     return [

@@ -7,6 +7,7 @@ the statement as literals."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
@@ -15,8 +16,8 @@ from psycopg import sql
 
 from search.models import SearchIndex
 from search.query import SearchFilters
-from search.retrieval.filters import filter_sql
-from search.retrieval.statement import fetch_with_settings, halfvec_literal
+from search.retrieval.filters import FilterShape, filter_clause, filter_values
+from search.retrieval.statement import fetch_with_settings, halfvec_literal, render
 from search.types import Candidate, FacetRow
 
 # How far a filtered search may walk the graph (pgvector's iterative scan) to fill its
@@ -43,10 +44,26 @@ _NEAREST_SQL = sql.SQL(
 )
 
 
-def _distance(index: SearchIndex) -> sql.Composable:
-    """Cosine distance to the query, as the index's HNSW index computes it."""
-    return sql.SQL("e.embedding::halfvec({dims}) <=> %(q)s::halfvec({dims})").format(
-        dims=sql.Literal(int(index.dims))
+@lru_cache(maxsize=64)
+def _nearest_statement(dims: int, index_id: int, shape: FilterShape) -> str:
+    # Cosine distance to the query, as the index's HNSW index computes it.
+    distance = sql.SQL("e.embedding::halfvec({dims}) <=> %(q)s::halfvec({dims})").format(
+        dims=sql.Literal(dims)
+    )
+    return render(
+        _NEAREST_SQL.format(
+            distance=distance, index_id=sql.Literal(index_id), where=filter_clause(shape)
+        )
+    )
+
+
+@lru_cache(maxsize=16)
+def _similarities_statement(dims: int) -> str:
+    return render(
+        sql.SQL(
+            "SELECT product_id, 1 - (embedding::halfvec({dims}) <=> %s::halfvec({dims}))"
+            " FROM search_productembedding WHERE index_id = %s AND product_id = ANY(%s)"
+        ).format(dims=sql.Literal(dims))
     )
 
 
@@ -65,10 +82,8 @@ def vector_candidates(
     dims = int(index.dims)
     if query_vector.shape[-1] != dims:
         raise ValueError(f"query has {query_vector.shape[-1]} dims, index has {dims}")
-    where, params = filter_sql(filters)
-    query = _NEAREST_SQL.format(
-        distance=_distance(index), index_id=sql.Literal(int(index.pk)), where=where
-    )
+    shape, params = filter_values(filters)
+    query = _nearest_statement(dims, int(index.pk), shape)
     params.update(q=halfvec_literal(query_vector), limit=limit)
     gucs = {
         "hnsw.ef_search": str(settings.SEARCH_HNSW_EF_SEARCH),
@@ -89,10 +104,7 @@ def dense_similarities(
     leg's top list did not reach: each is one row read by primary key, no graph walk."""
     if not product_ids:
         return {}
-    query = sql.SQL(
-        "SELECT product_id, 1 - (embedding::halfvec({dims}) <=> %s::halfvec({dims}))"
-        " FROM search_productembedding WHERE index_id = %s AND product_id = ANY(%s)"
-    ).format(dims=sql.Literal(int(index.dims)))
+    query = _similarities_statement(int(index.dims))
     with connection.cursor() as cursor:
         cursor.execute(query, [halfvec_literal(query_vector), int(index.pk), list(product_ids)])
         return {pid: float(similarity) for pid, similarity in cursor.fetchall()}

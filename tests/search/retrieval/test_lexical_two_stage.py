@@ -76,13 +76,13 @@ def test_common_words_matched_through_rarer_ones_keep_the_same_top(
 
 
 def test_only_plain_queries_are_narrowed_to_their_rarer_words(common_word_shop, settings):
-    from search.retrieval.lexical import _query_words, _rarer_words_filter
+    from search.retrieval.lexical import _query_words, _rarer_words
 
     settings.SEARCH_LEXICAL_COMMON_FRACTION = 0.5
-    assert _rarer_words_filter(_query_words("wool socks for men", True), 3, None)
+    assert _rarer_words(_query_words("wool socks for men", True), 3, None)
     # A -negated word must not become a requirement, nor a phrase's words single ones.
-    assert not _rarer_words_filter(_query_words("socks -wool", True), 3, None)
-    assert not _rarer_words_filter(_query_words('"wool sock" men', True), 3, None)
+    assert not _rarer_words(_query_words("socks -wool", True), 3, None)
+    assert not _rarer_words(_query_words('"wool sock" men', True), 3, None)
 
 
 def test_a_filtered_search_is_never_narrowed_to_rarer_words(common_word_shop, settings):
