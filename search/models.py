@@ -75,7 +75,7 @@ class ProductEmbedding(models.Model):
 class LexicalDocument(models.Model):
     """What the keyword leg searches: a weighted tsvector (name > brand/category >
     attributes > description) and lower-cased name/brand/SKU for trigram typo matching.
-    Refreshed from the catalog with the embeddings (see indexing.refresh_lexical)."""
+    Refreshed from the catalog with the embeddings (search.indexing.lexical)."""
 
     product = models.OneToOneField(
         "catalog.Product", primary_key=True, related_name="lexical", on_delete=models.CASCADE
@@ -111,7 +111,8 @@ class VocabularyWord(models.Model):
 class LexemeStat(models.Model):
     """How many keyword documents contain each stemmed word: the keyword leg weighs rare
     words above common ones (BM25's idea of inverse document frequency). The row with an
-    empty lexeme holds the number of documents. Rebuilt by `indexing.refresh_lexeme_stats`."""
+    empty lexeme holds the number of documents. Rebuilt by
+    `search.indexing.lexical.refresh_lexeme_stats`."""
 
     lexeme = models.TextField(primary_key=True)
     ndoc = models.PositiveIntegerField()

@@ -1,6 +1,6 @@
 """The search indexes' lifecycle: which one answers searches, which ones product changes must
 reach, creating one (with its HNSW index) for a model, the atomic switch, pruning, and the
-counts /healthz and the admin show. See docs/ on switching models without downtime."""
+counts /healthz and the admin show (`reindex --embedder` drives a switch without downtime)."""
 
 from __future__ import annotations
 
