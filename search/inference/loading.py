@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -205,10 +206,8 @@ def warm_up_in_background() -> None:
         return
 
     def warm() -> None:
-        # Imported here, not at the top: this module is importable before Django is set up
-        # (bench/esci_references.py reads `resolve_model_source` alone).
-        from django.db import connection
-
+        # Imported here, not at the top: models need Django set up, and this module is
+        # imported without it (bench/esci_references.py reads `resolve_model_source` alone).
         from search.models import SearchIndex
 
         try:
