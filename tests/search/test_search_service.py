@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 
 from catalog import services as catalog
+from search import services
 from search.indexing.embedding import embed_products
 from search.inference.loading import get_reranker
 from search.models import ProductEmbedding, SearchIndex
@@ -100,3 +102,34 @@ def test_tiny_cross_encoder_reorders_candidates_through_rank(
 
     skipped = search_products(SearchRequest(query="bath towel", page_size=8, rerank=False))
     assert skus(skipped) == skus(plain) and skipped.timings_ms["rerank"] == 0
+
+
+def test_a_search_reads_the_cache_once_and_writes_it_once(indexed_catalog, monkeypatch):
+    """The tuned path: the ranking and the query's vector are read in one round trip and
+    written in another (the Redis backend's set_each), each with its own lifetime."""
+    backend = caches["default"]
+    reads, writes = [], []
+    get_many, set_each = backend.get_many, backend.set_each
+
+    def read(keys, **kwargs):
+        reads.append(keys)
+        return get_many(keys, **kwargs)
+
+    def write(entries):
+        writes.append(entries)
+        return set_each(entries)
+
+    monkeypatch.setattr(backend, "get_many", read)
+    monkeypatch.setattr(backend, "set_each", write)
+
+    first = search_products(SearchRequest(query="coffee mug"))
+    assert len(reads) == 1 and len(reads[0]) == 2  # the ranking and the query's vector
+    assert len(writes) == 1
+    assert sorted(timeout for _, timeout in writes[0].values()) == [
+        services.RESULTS_CACHE_S,
+        services.QUERY_VECTOR_CACHE_S,
+    ]
+
+    again = search_products(SearchRequest(query="coffee mug", page=2, page_size=3))
+    assert len(reads) == 2 and len(writes) == 1  # page 2 comes from the cached ranking
+    assert again.count == first.count
