@@ -39,6 +39,11 @@ from search.types import Candidate, Facet, SearchHit, SearchResponse
 
 logger = logging.getLogger(__name__)
 
+# How deep a query is ranked: each leg's candidates, and what fusion, facets and pagination
+# reach (10 pages of 20). The vector leg's ef_search (300) is chosen so the HNSW scan can
+# return this many with recall to spare (docs/BENCHMARKS.md, Performance); the reranker reads
+# the top SEARCH_RERANK_TOP_N of it. Offline evaluation may rank deeper (`max_candidates`).
+MAX_CANDIDATES = 200
 # How long a query's ranked list is kept: long enough for a shopper to page through it and
 # to come back from a product page, short enough that catalog edits show within minutes.
 RESULTS_CACHE_S = 300
@@ -64,7 +69,9 @@ def model_info(index: SearchIndex | None = None) -> dict[str, object]:
     }
 
 
-def search_products(request: SearchRequest) -> SearchResponse:
+def search_products(
+    request: SearchRequest, *, max_candidates: int = MAX_CANDIDATES
+) -> SearchResponse:
     """Rank the catalog for a text, photo or text+photo query and cut out one page.
 
     hybrid (default): keyword and vector legs fused (settings.SEARCH_FUSION); vector: nearest
@@ -72,7 +79,8 @@ def search_products(request: SearchRequest) -> SearchResponse:
     reranked when a reranker is configured. The ranked list is cached briefly so page 2
     comes from the same list as page 1.
 
-    The request's parameters are checked already (search.query). Raises InvalidSearch for a
+    `max_candidates`: how deep to rank (evaluate_search asks for more than a shopper can page
+    to). The request's parameters are checked already (search.query). Raises InvalidSearch for a
     request that cannot be answered as asked (nothing to search for, a photo the active model
     cannot read), SearchUnavailable when nothing can answer."""
     if request.is_empty:
@@ -83,10 +91,10 @@ def search_products(request: SearchRequest) -> SearchResponse:
     # Read once per search: the cache key, the vector leg and the model info all use it.
     index = active_index_for_search()
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
-    ranking = _cached_ranking(request, timings, index)
+    ranking = _cached_ranking(request, timings, index, max_candidates)
     facets = ranking.facets
     if request.filters.brands:
-        facets = _with_other_brands(request, facets, timings, index)
+        facets = _with_other_brands(request, facets, timings, index, max_candidates)
 
     t = time.perf_counter()
     order = sorted_by(ranking.order, request.sort)
@@ -118,17 +126,17 @@ def search_products(request: SearchRequest) -> SearchResponse:
 
 
 def _cached_ranking(
-    request: SearchRequest, timings: dict[str, float], index: SearchIndex | None
+    request: SearchRequest, timings: dict[str, float], index: SearchIndex | None, limit: int
 ) -> _Ranking:
     """The ranking from the results cache, or ranked now and cached. Both cache reads (the
     ranking, the query's vector) go in one Redis round trip, and both writes in another."""
-    key = _ranking_cache_key(request, index)
+    key = _ranking_cache_key(request, index, limit)
     vector_key = _query_vector_key(index, request)
     found = cache.get_many([key, vector_key] if vector_key else [key])
     ranking = found.get(key)
     if ranking is None:
         writes: CacheWrites = {}
-        ranking = _rank(request, timings, index, found.get(vector_key), writes)
+        ranking = _rank(request, timings, index, found.get(vector_key), writes, limit)
         writes[key] = (ranking, RESULTS_CACHE_S)
         _write_each(writes)
     return ranking
@@ -147,14 +155,18 @@ def _write_each(writes: CacheWrites) -> None:
 
 
 def _with_other_brands(
-    request: SearchRequest, facets: list[Facet], timings: dict[str, float], index
+    request: SearchRequest,
+    facets: list[Facet],
+    timings: dict[str, float],
+    index: SearchIndex | None,
+    limit: int,
 ) -> list[Facet]:
     """Brands are multi-select: their counts come from the same search without the brand
     filter, so a shopper or API client who chose one brand still sees the others and how
     many each has. Usually a cache hit: the ranking of the page before the brand was chosen."""
     wider = replace(request, filters=replace(request.filters, brands=()), rerank=False)
     try:
-        ranking = _cached_ranking(wider, timings, index)
+        ranking = _cached_ranking(wider, timings, index, limit)
     except (InvalidSearch, SearchUnavailable):
         return facets
     wide = next((f for f in ranking.facets if f.name == "brand"), None)
@@ -176,7 +188,7 @@ class _Ranking:
     suggestion: str | None = None
 
 
-def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None) -> str:
+def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None, limit: int) -> str:
     digest = hashlib.sha256()
     parts = [
         index.pk if index else None,
@@ -184,7 +196,7 @@ def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None) -> str
         request.query,
         repr(request.filters),
         request.rerank and settings.VITRINE_RERANKER,
-        settings.SEARCH_MAX_CANDIDATES,
+        limit,
         settings.SEARCH_FUSION,
         settings.SEARCH_FUSION_WEIGHTS,
     ]
@@ -232,8 +244,8 @@ def _rank(
     index: SearchIndex | None,
     cached_vector: bytes | None,
     writes: CacheWrites,
+    limit: int,
 ) -> _Ranking:
-    limit = settings.SEARCH_MAX_CANDIDATES
     notices: list[str] = []
     mode = "vector" if not request.query else request.mode
     legs: dict[str, list[Candidate]] = {}

@@ -133,3 +133,11 @@ def test_a_search_reads_the_cache_once_and_writes_it_once(indexed_catalog, monke
     again = search_products(SearchRequest(query="coffee mug", page=2, page_size=3))
     assert len(reads) == 2 and len(writes) == 1  # page 2 comes from the cached ranking
     assert again.count == first.count
+
+
+def test_the_ranking_depth_bounds_what_pagination_reaches(indexed_catalog):
+    shallow = search_products(SearchRequest(query="kitchen", page_size=8), max_candidates=3)
+    assert shallow.count == 3 and len(shallow.results) == 3
+    assert search_products(SearchRequest(query="kitchen", page_size=8)).count == len(
+        indexed_catalog
+    )

@@ -8,14 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 from tqdm import tqdm
 
 from search import evaluation
 from search.query import MODES, InvalidSearch, SearchRequest, normalise_query
-from search.services import SearchUnavailable, search_products
+from search.services import MAX_CANDIDATES, SearchUnavailable, search_products
 
 MODE_ORDER = ("lexical", "vector", "hybrid")  # baseline legs first, the default last
 # Rankings must reflect the code and settings of this run, never a list that a shopper (or
@@ -60,7 +59,7 @@ class Command(BaseCommand):
             default=evaluation.RANK_DEPTH,
             help=(
                 "how many ranked results to ask search_products for per query (default "
-                f"{evaluation.RANK_DEPTH}, what Recall@50 needs; SEARCH_MAX_CANDIDATES is "
+                f"{evaluation.RANK_DEPTH}, what Recall@50 needs; the ranking depth is "
                 "raised to match for this run)"
             ),
         )
@@ -126,9 +125,9 @@ class Command(BaseCommand):
 
         results: dict[str, dict[str, float]] = {}
         latency: dict[str, float] = {}
-        max_candidates = max(settings.SEARCH_MAX_CANDIDATES, k)
+        depth = max(MAX_CANDIDATES, k)
         with (
-            override_settings(SEARCH_MAX_CANDIDATES=max_candidates, CACHES=PRIVATE_CACHE),
+            override_settings(CACHES=PRIVATE_CACHE),
             tqdm(
                 total=len(judged) * len(modes), unit="query", file=sys.stderr, disable=None
             ) as bar,
@@ -137,7 +136,9 @@ class Command(BaseCommand):
                 bar.set_description(mode)
                 started = time.perf_counter()
                 rankings = {
-                    q.qid: self._ranking(q, mode=mode, k=k, rerank=options["rerank"], bar=bar)
+                    q.qid: self._ranking(
+                        q, mode=mode, k=k, depth=depth, rerank=options["rerank"], bar=bar
+                    )
                     for q in judged
                 }
                 latency[mode] = (time.perf_counter() - started) * 1000 / len(judged)
@@ -166,14 +167,22 @@ class Command(BaseCommand):
             )
 
     def _ranking(
-        self, query: evaluation.JudgedQuery, *, mode: str, k: int, rerank: bool, bar: tqdm
+        self,
+        query: evaluation.JudgedQuery,
+        *,
+        mode: str,
+        k: int,
+        depth: int,
+        rerank: bool,
+        bar: tqdm,
     ) -> list[str]:
         text, _ = normalise_query(query.text)
         try:
             if not text:
                 raise InvalidSearch("the query is empty after normalisation")
             response = search_products(
-                SearchRequest(query=text, page=1, page_size=k, rerank=rerank, mode=mode)
+                SearchRequest(query=text, page=1, page_size=k, rerank=rerank, mode=mode),
+                max_candidates=depth,
             )
         except SearchUnavailable as exc:
             raise CommandError(str(exc)) from None
