@@ -188,7 +188,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VITRINE_MAX_UPLOAD_BYTES", 20 * 1024 * 10
 # Bulk imports (admin, API, `import_catalog`). Files are streamed, never held in memory.
 VITRINE_IMPORT_MAX_BYTES = env_int("VITRINE_IMPORT_MAX_BYTES", 200 * 1024 * 1024)  # CSV/JSONL
 VITRINE_IMPORT_MAX_ROWS = env_int("VITRINE_IMPORT_MAX_ROWS", 100_000)
-VITRINE_IMPORT_MAX_LINE_BYTES = env_int("VITRINE_IMPORT_MAX_LINE_BYTES", 1024 * 1024)
 VITRINE_IMPORT_MAX_PHOTOS_PER_PRODUCT = env_int("VITRINE_IMPORT_MAX_PHOTOS_PER_PRODUCT", 10)
 # The photos zip: its upload size, the sum of its declared uncompressed sizes (zip bombs) and
 # its number of entries.
@@ -218,7 +217,6 @@ CELERY_BEAT_SCHEDULE["purge-import-files"] = {
 }
 # Pause between batches, to go easy on a database that also serves the shop (0 = none).
 VITRINE_IMPORT_BATCH_PAUSE_S = env_float("VITRINE_IMPORT_BATCH_PAUSE_S", 0.0)
-VITRINE_IMPORT_REPORT_ROWS = env_int("VITRINE_IMPORT_REPORT_ROWS", 500)  # shown in the admin
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -275,7 +273,6 @@ VITRINE_WORKER_PRELOAD_MODELS = env_bool("VITRINE_WORKER_PRELOAD_MODELS", True)
 VITRINE_EMBED_BATCH_SIZE = env_int("VITRINE_EMBED_BATCH_SIZE", 32)
 VITRINE_EMBED_TASK_SIZE = env_int("VITRINE_EMBED_TASK_SIZE", 64)  # products per Celery task
 VITRINE_RERANK_BATCH_SIZE = env_int("VITRINE_RERANK_BATCH_SIZE", 16)
-VITRINE_DOCUMENT_MAX_CHARS = env_int("VITRINE_DOCUMENT_MAX_CHARS", 2000)
 # Dual encoders (CLIP-style) embed text and photo apart; the product vector is
 # (1 - w) * text + w * photo, re-normalised.
 VITRINE_IMAGE_WEIGHT = env_float("VITRINE_IMAGE_WEIGHT", 0.5)
@@ -283,20 +280,15 @@ VITRINE_IMAGE_WEIGHT = env_float("VITRINE_IMAGE_WEIGHT", 0.5)
 SEARCH_MAX_QUERY_CHARS = env_int("VITRINE_MAX_QUERY_CHARS", 500)
 SEARCH_PAGE_SIZE = env_int("VITRINE_PAGE_SIZE", 20)
 SEARCH_MAX_PAGE_SIZE = env_int("VITRINE_MAX_PAGE_SIZE", 100)
-SEARCH_MAX_CANDIDATES = env_int("VITRINE_MAX_CANDIDATES", 200)
 SEARCH_RERANK_TOP_N = env_int("VITRINE_RERANK_TOP_N", 50)
 # 300: the smallest ef_search of the measured curve with recall@10 >= 0.95 at 100k products
 # and margin (0.976; 0.86 at 100), still > 10x faster than exact search, and the vector leg
-# can hand SEARCH_MAX_CANDIDATES (200) to fusion; see docs/BENCHMARKS.md (Performance).
+# can hand search.services.MAX_CANDIDATES (200) to fusion; see docs/BENCHMARKS.md (Performance).
 SEARCH_HNSW_EF_SEARCH = env_int("VITRINE_HNSW_EF_SEARCH", 300)
-# Filtered vector queries keep scanning the graph (pgvector iterative scans) up to this many
-# tuples so a selective filter still fills a page.
-SEARCH_HNSW_MAX_SCAN_TUPLES = env_int("VITRINE_HNSW_MAX_SCAN_TUPLES", 20_000)
 # The keyword leg's typo matching (pg_trgm word similarity on name/brand/SKU); off = words only.
 SEARCH_LEXICAL_TRIGRAM = env_bool("VITRINE_LEXICAL_TRIGRAM", True)
 # Weigh query words by rarity (idf from search.LexemeStat); off = every word counts the same.
 SEARCH_LEXICAL_IDF = env_bool("VITRINE_LEXICAL_IDF", True)
-SEARCH_TRIGRAM_THRESHOLD = env_float("VITRINE_TRIGRAM_THRESHOLD", 0.5)
 # The keyword leg ranks in two stages: each match branch (words, trigram near-misses) keeps its
 # best N rows by a cheap measure, and only those get the full score. A query matching fewer
 # rows ranks exactly as in one stage; see docs/BENCHMARKS.md (Performance).
@@ -315,13 +307,9 @@ SEARCH_FUSION_WEIGHTS = {
     "lexical": env_float("VITRINE_LEXICAL_WEIGHT", 1.0),
 }
 SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
-# A ranked candidate list is kept this long so page 2 of a query is cut from the same list
-# as page 1; query vectors are kept longer (repeated head queries skip the encoder).
-SEARCH_RESULTS_CACHE_S = env_int("VITRINE_RESULTS_CACHE_S", 300)
 # How long a web process trusts the active index it last read (0 = read it for every search):
 # an index switch reaches every process within this time.
 SEARCH_ACTIVE_INDEX_TTL_S = env_float("VITRINE_ACTIVE_INDEX_TTL_S", 2.0)
-SEARCH_QUERY_VECTOR_CACHE_S = env_int("VITRINE_QUERY_VECTOR_CACHE_S", 24 * 3600)
 # Facets shown beside results, computed over the ranked candidates (django-oscar style).
 SEARCH_FACETS = [
     {"name": "category", "label": "Category", "kind": "category", "limit": 12},

@@ -105,10 +105,10 @@ def encode_then_sql(
 def ann_sql(run: Run, vector: np.ndarray, *, filters=None, exact: bool = False):
     """search.retrieval.vector.vector_candidates itself (the shipped SQL, limit and settings);
     exact: the same statement with index scans off, i.e. a full scan and sort."""
-    from django.conf import settings
     from django.db import connection, transaction
 
     from search.retrieval.vector import vector_candidates
+    from search.services import MAX_CANDIDATES
 
     t = time.perf_counter()
     if exact:
@@ -118,14 +118,14 @@ def ann_sql(run: Run, vector: np.ndarray, *, filters=None, exact: bool = False):
             found = vector_candidates(
                 index=run.index,
                 query_vector=vector,
-                limit=settings.SEARCH_MAX_CANDIDATES,
+                limit=MAX_CANDIDATES,
                 filters=filters,
             )
     else:
         found = vector_candidates(
             index=run.index,
             query_vector=vector,
-            limit=settings.SEARCH_MAX_CANDIDATES,
+            limit=MAX_CANDIDATES,
             filters=filters,
         )
     return found, (time.perf_counter() - t) * 1000
@@ -202,6 +202,7 @@ def explain_ann(run: Run, vector: np.ndarray) -> str:
     from django.db import connection, transaction
 
     from search.retrieval.vector import vector_candidates
+    from search.services import MAX_CANDIDATES
 
     captured: dict = {}
 
@@ -214,9 +215,7 @@ def explain_ann(run: Run, vector: np.ndarray) -> str:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(catch):
-        vector_candidates(
-            index=run.index, query_vector=vector, limit=settings.SEARCH_MAX_CANDIDATES
-        )
+        vector_candidates(index=run.index, query_vector=vector, limit=MAX_CANDIDATES)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('hnsw.ef_search', %s, true)",

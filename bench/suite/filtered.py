@@ -16,11 +16,11 @@ from suite.state import Run
 
 def filtered(run: Run, *, n_products: int, vectors: list[np.ndarray]) -> None:
     """Against the web the search phase started; `vectors` are that phase's queries."""
-    from django.conf import settings
 
     from catalog.models import Product
     from search.query import SearchFilters
     from search.retrieval.vector import HNSW_MAX_SCAN_TUPLES
+    from search.services import MAX_CANDIDATES
 
     a = run.args
     brands = [f"BenchBrand{i:02d}" for i in range(N_BRANDS)]
@@ -39,7 +39,7 @@ def filtered(run: Run, *, n_products: int, vectors: list[np.ndarray]) -> None:
             fill.append(0.0)
     for i, v in enumerate(vectors[: a.filtered_requests]):
         found, ms = ann_sql(run, v, filters=SearchFilters(brands=(brands[i % N_BRANDS],)))
-        sql_fill.append(len(found) / settings.SEARCH_MAX_CANDIDATES)
+        sql_fill.append(len(found) / MAX_CANDIDATES)
         sql_fms.append(ms)
     run.results["filtered"] = {
         "filter": "brand (one of 100 synthetic brands)",

@@ -16,16 +16,7 @@ NOT_SETTINGS = {
 }
 # Internal knobs that catalog/ and search/ now keep as named constants; config/settings.py still
 # reads them until those lines are removed. Empty this set when they are.
-BECOMING_CONSTANTS = {
-    "VITRINE_DOCUMENT_MAX_CHARS",
-    "VITRINE_HNSW_MAX_SCAN_TUPLES",
-    "VITRINE_IMPORT_MAX_LINE_BYTES",
-    "VITRINE_IMPORT_REPORT_ROWS",
-    "VITRINE_MAX_CANDIDATES",
-    "VITRINE_QUERY_VECTOR_CACHE_S",
-    "VITRINE_RESULTS_CACHE_S",
-    "VITRINE_TRIGRAM_THRESHOLD",
-}
+BECOMING_CONSTANTS: set[str] = set()
 
 QUOTED_NAME = re.compile(r"[\"']((?:VITRINE|DJANGO)_[A-Z0-9_]+)[\"']")
 
