@@ -78,7 +78,10 @@ def parse_price(value: Any) -> Decimal | None:
         raise ValidationError({"price": f"not a number: {value!r}"}) from None
     if not price.is_finite() or price < 0:
         raise ValidationError({"price": f"must be a non-negative number: {value!r}"})
-    return price.quantize(Decimal("0.01"))
+    try:
+        return price.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than a Decimal holds (1e30): no shop's price
+        raise ValidationError({"price": f"is too large: {value!r}"}) from None
 
 
 def clean_product_values(

@@ -85,6 +85,14 @@ def test_invalid_fields_are_refused_with_the_import_reasons(api):
     assert not Product.objects.exists()
 
 
+@pytest.mark.parametrize("price", ["1e30", 1e30, "99999999999", "-1", "NaN"])
+def test_an_absurd_price_is_a_clear_400_not_a_server_error(api, price):
+    response = api.send("post", "/api/v1/products", {**MUG, "price": price})
+    assert response.status_code == 400, response.content
+    assert response.json()["price"][0].startswith(("is too large", "must be a non-negative"))
+    assert not Product.objects.exists()
+
+
 def test_creating_an_existing_sku_is_a_conflict(api):
     api.send("post", "/api/v1/products", MUG)
     response = api.send("post", "/api/v1/products", {**MUG, "name": "Other"})
