@@ -5,8 +5,9 @@
 Starts the bench's embedded PostgreSQL + Redis in --var-dir (default /tmp/vt-bench, as
 `make bench` leaves it), measures in-process encode + ANN SQL per query (the overhead
 ratio's denominator), then serves each checkout in turn with gunicorn (2 sync workers, as the
-bench) and times distinct mode=vector searches over HTTP. Rounds alternate the order so a
-change in machine load hits both sides. Prints p50s per round; nothing is written."""
+bench) and times distinct searches over HTTP (mode=vector, or --mode hybrid|lexical). Rounds
+alternate the order so a change in machine load hits both sides. Prints p50s per round;
+nothing is written."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=150)
     parser.add_argument("--port", type=int, default=8095)
     parser.add_argument("--seed", type=int, default=1234, help="query order (distinct queries)")
+    parser.add_argument("--mode", default="vector", choices=["vector", "hybrid", "lexical"])
     args = parser.parse_args()
 
     from config import embedded
@@ -99,7 +101,7 @@ def main() -> int:
 
 
 def serve_and_time(checkout: Path, env: dict, args, queries: QueryTexts) -> float:
-    """gunicorn on this checkout's code; the p50 of distinct mode=vector searches."""
+    """gunicorn on this checkout's code; the p50 of distinct searches in --mode."""
     log = open(Path(args.var_dir) / "log" / "api_ab-gunicorn.log", "a")  # noqa: SIM115
     proc = subprocess.Popen(
         gunicorn_args(args.port, workers=2),
@@ -113,7 +115,7 @@ def serve_and_time(checkout: Path, env: dict, args, queries: QueryTexts) -> floa
         wait_for_search(args.port, lambda: None)
         times = []
         for text in queries.take(args.requests):
-            status, body, ms = http_get(args.port, search_path(text, mode="vector"))
+            status, body, ms = http_get(args.port, search_path(text, mode=args.mode))
             if status != 200:
                 raise SystemExit(f"{checkout}: HTTP {status}: {body[:300]!r}")
             json.loads(body)
