@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our own /static/
     "django_filters",
     "catalog",
     "search",
@@ -242,6 +243,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Multimodal product search for online shops.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ from the project's static files (drf-spectacular-sidecar, a pinned Swagger
+    # UI), not a CDN at @latest: it works offline and runs no third-party code we did not ship.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise send the schema's URL to validator.swagger.io for a badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Search and models ---------------------------------------------------------------------
