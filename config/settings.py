@@ -358,9 +358,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("VITRINE_SECURE_COOKIES", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     # Plain http is redirected to https (a plain-HTTP trial sets VITRINE_SSL_REDIRECT=0), except
-    # /healthz, which container and load-balancer probes call over http from inside.
+    # /livez and /healthz, which container and load-balancer probes call over http from inside.
     SECURE_SSL_REDIRECT = env_bool("VITRINE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
     # Browsers are told to stay on https (sent on https responses only). Start lower
     # (VITRINE_HSTS_SECONDS=300) while trying a new domain; 0 turns it off.
     SECURE_HSTS_SECONDS = env_int("VITRINE_HSTS_SECONDS", 31_536_000)
