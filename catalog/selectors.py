@@ -114,6 +114,11 @@ def catalog_size() -> int:
     return Product.objects.count()
 
 
+def has_products() -> bool:
+    """Whether the shop offers anything yet (an active product): a new shop does not."""
+    return Product.objects.filter(active=True).exists()
+
+
 def top_categories(*, limit: int = 8) -> QuerySet[Category]:
     """The shop's departments (root categories), by name."""
     return Category.objects.filter(parent__isnull=True).order_by("name")[:limit]

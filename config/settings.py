@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our own /static/
     "django_filters",
     "catalog",
     "search",
@@ -242,6 +243,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Multimodal product search for online shops.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ from the project's static files (drf-spectacular-sidecar, a pinned Swagger
+    # UI), not a CDN at @latest: it works offline and runs no third-party code we did not ship.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise send the schema's URL to validator.swagger.io for a badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Search and models ---------------------------------------------------------------------
@@ -350,9 +358,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("VITRINE_SECURE_COOKIES", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     # Plain http is redirected to https (a plain-HTTP trial sets VITRINE_SSL_REDIRECT=0), except
-    # /healthz, which container and load-balancer probes call over http from inside.
+    # /livez and /healthz, which container and load-balancer probes call over http from inside.
     SECURE_SSL_REDIRECT = env_bool("VITRINE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
     # Browsers are told to stay on https (sent on https responses only). Start lower
     # (VITRINE_HSTS_SECONDS=300) while trying a new domain; 0 turns it off.
     SECURE_HSTS_SECONDS = env_int("VITRINE_HSTS_SECONDS", 31_536_000)

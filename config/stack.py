@@ -193,8 +193,8 @@ class Stack:
                 time.sleep(0.2)
 
     def health(self, timeout: float = 30) -> tuple[int, dict]:
-        """Poll /healthz until healthy, or until only the search index is missing (which no
-        amount of waiting fixes on an empty catalog), or `timeout`; return the last answer."""
+        """Poll /healthz until ready (an empty catalog is: it reports its index as "empty"),
+        or `timeout`; return the last answer."""
         deadline = time.monotonic() + timeout
         while True:
             self.check()
@@ -209,10 +209,7 @@ class Stack:
                     body = {}
             except (OSError, ValueError) as exc:
                 code, body = 0, {"error": str(exc)}
-            failing = [k for k, v in body.items() if isinstance(v, dict) and not v.get("ok", True)]
-            if code == 200 or (code == 503 and failing == ["model"]):
-                return code, body
-            if time.monotonic() > deadline:
+            if code == 200 or time.monotonic() > deadline:
                 return code, body
             time.sleep(0.5)
 
@@ -288,6 +285,11 @@ class Stack:
                 f"healthy: model {model.get('embedder')}, {index.get('indexed', '?')} products "
                 "indexed"
             )
+            if index.get("state") == "empty":
+                lines.append(
+                    "no products yet: add some in the admin (Import catalog) or with "
+                    "manage.py import_catalog FILE"
+                )
         else:
             lines.append(f"/healthz says {code or 'nothing'}: not healthy yet")
             for part, value in report.items():

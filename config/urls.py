@@ -4,10 +4,11 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from search.health import healthz
+from search.health import healthz, livez
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("livez", livez, name="livez"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("search.api.urls")),
     path("api/v1/", include("catalog.api.urls")),

@@ -1,4 +1,12 @@
-"""GET /healthz: each dependency's state, honestly, without loading a model."""
+"""Liveness and readiness, as probes expect them, without loading a model.
+
+GET /livez: the process answers HTTP; nothing else is checked (a database outage must not get
+web processes restarted: restarting would not bring the database back).
+GET /healthz: readiness. 200 when the shop can serve (database, Redis and a Celery worker
+answer), 503 naming what is down. The search index is reported, never failed: an empty shop
+answers every search with 0 results, and products not embedded yet are found by their words,
+so neither is a reason to keep the web out of service - least of all before the first
+import, which needs the web."""
 
 from __future__ import annotations
 
@@ -42,6 +50,14 @@ def _workers() -> dict:
     return {"ok": True, "workers": names}
 
 
+def index_state(counts: dict[str, int]) -> str:
+    """The active index in one word: "empty" (no products yet), "building" (products wait to
+    be embedded: search by meaning finds only the others meanwhile), "ready"."""
+    if counts["products"] == 0:
+        return "empty"
+    return "building" if counts["pending"] else "ready"
+
+
 def health_report() -> tuple[bool, dict]:
     report: dict = {"database": _database(), "redis": _redis()}
     report["worker"] = (
@@ -49,31 +65,39 @@ def health_report() -> tuple[bool, dict]:
     )
     if report["database"]["ok"]:
         index = active_index()
+        # Informative: the model is not loaded here, and no index yet is not a failure.
         report["model"] = {
-            "ok": index is not None,
+            "ok": True,
             "embedder": settings.VITRINE_EMBEDDER,
             "reranker": settings.VITRINE_RERANKER,
             "modalities": index.modalities if index else [],
             "photos_embedded": bool(index and "image" in index.modalities),
         }
         if index is None:
-            report["model"]["error"] = "no search index yet: no worker has embedded a product"
+            report["model"]["note"] = "no search index yet: the first embedded product makes it"
         elif index.embedder != settings.VITRINE_EMBEDDER:
             report["model"]["note"] = (
                 f"serving index of {index.embedder}; configured {settings.VITRINE_EMBEDDER}"
             )
-        report["index"] = {"active_model": index.embedder if index else None, **index_status(index)}
+        counts = index_status(index)
+        report["index"] = {
+            "active_model": index.embedder if index else None,
+            "state": index_state(counts),
+            **counts,
+        }
         # Informative, not a health verdict: search serves the old vectors (or keywords) for
         # these products and the sweeper retries them; the admin lists them.
         report["tasks"] = {"failed": failed_task_count()}
     else:
         report["model"] = {"ok": False, "error": "database is down"}
-    healthy = all(
-        part["ok"]
-        for part in (report["database"], report["redis"], report["worker"], report["model"])
-    )
+    healthy = all(part["ok"] for part in (report["database"], report["redis"], report["worker"]))
     report["status"] = "ok" if healthy else "degraded"
     return healthy, report
+
+
+@never_cache
+def livez(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
 
 
 @never_cache

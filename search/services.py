@@ -22,10 +22,10 @@ from django.conf import settings
 from django.core.cache import cache
 
 from catalog.models import Product
-from catalog.selectors import ProductCard, product_cards
+from catalog.selectors import ProductCard, has_products, product_cards
 from search.facets import compute_facets, selected_values, with_brand_facet
 from search.indexing.indexes import active_index, active_index_for_search
-from search.inference.backend import inference_backend
+from search.inference.backend import configured_model_modalities, inference_backend
 from search.inference.encoding import PhotoQueryUnsupported
 from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchRequest
@@ -54,6 +54,12 @@ QUERY_VECTOR_CACHE_S = 24 * 3600
 
 class SearchUnavailable(Exception):
     """The search index cannot answer yet (no model has indexed anything)."""
+
+
+# What a 503 asks clients to wait before trying again (Retry-After): a few embedding batches.
+RETRY_AFTER_S = 30
+# The one notice of an empty shop's searches: every mode answers 0 results, and says why.
+NO_PRODUCTS_YET = "There are no products in the shop yet."
 
 
 def model_info(index: SearchIndex | None = None) -> dict[str, object]:
@@ -91,7 +97,9 @@ def search_products(
     # Read once per search: the cache key, the vector leg and the model info all use it.
     index = active_index_for_search()
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
-    ranking = _cached_ranking(request, timings, index, max_candidates)
+    ranking = _before_the_first_index(request) if index is None else None
+    if ranking is None:
+        ranking = _cached_ranking(request, timings, index, max_candidates)
     facets = ranking.facets
     if request.filters.brands:
         facets = _with_other_brands(request, facets, timings, index, max_candidates)
@@ -140,6 +148,27 @@ def _cached_ranking(
         writes[key] = (ranking, RESULTS_CACHE_S)
         _write_each(writes)
     return ranking
+
+
+def _before_the_first_index(request: SearchRequest) -> _Ranking | None:
+    """A shop with no index yet: a new one (no products), or one whose first import is being
+    embedded. A photo the configured model cannot read is refused first (400, as with an
+    index: waiting would not help). An empty shop answers every mode with 0 results and a
+    notice, uncached (the first import must show at once); otherwise None: the legs answer
+    (keywords in hybrid, "being indexed" in vector mode)."""
+    mode = "vector" if not request.query else request.mode
+    if request.photo is not None and mode != "lexical":
+        modalities = configured_model_modalities()
+        if modalities is not None and "image" not in modalities:
+            raise InvalidSearch(
+                f"the active model ({settings.VITRINE_EMBEDDER}) reads text only and cannot "
+                "search by photo"
+            )
+    if has_products():
+        return None
+    return _Ranking(
+        order=[], retrieval={}, rerank={}, facets=[], notices=[NO_PRODUCTS_YET], mode=mode
+    )
 
 
 def _write_each(writes: CacheWrites) -> None:

@@ -24,7 +24,12 @@ from search.api.serializers import (
 )
 from search.photos import QueryPhotoRejected, read_query_photo
 from search.query import InvalidSearch, SearchRequest, parse_search_request
-from search.services import SearchUnavailable, search_products, similar_products
+from search.services import (
+    RETRY_AFTER_S,
+    SearchUnavailable,
+    search_products,
+    similar_products,
+)
 from search.types import search_response_data
 
 ERRORS = {
@@ -32,7 +37,10 @@ ERRORS = {
         description="Missing or invalid parameters, or a photo the model cannot read"
     ),
     413: OpenApiResponse(description="The photo is too large"),
-    503: OpenApiResponse(description="The index is not ready yet"),
+    503: OpenApiResponse(
+        description="Search by meaning cannot answer yet (products being indexed, model "
+        "unavailable); Retry-After says when to try again"
+    ),
 }
 
 
@@ -48,7 +56,11 @@ def _answer(search: SearchRequest) -> Response:
     except InvalidSearch as exc:
         return _refused(exc)
     except SearchUnavailable as exc:
-        return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            {"detail": str(exc)},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     return Response(search_response_data(result))
 
 

@@ -7,6 +7,7 @@ remote tasks answer with `InProcessInference` on the worker."""
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 import numpy as np
@@ -14,10 +15,12 @@ from django.conf import settings
 from PIL import Image
 
 from search.inference.encoding import encode_query
-from search.inference.loading import embedder_for_index
+from search.inference.loading import embedder_for_index, get_embedder
 from search.inference.remote import RemoteInference
 from search.inference.reranking import rerank_products
 from search.models import SearchIndex
+
+logger = logging.getLogger(__name__)
 
 
 class InferenceBackend(Protocol):
@@ -55,3 +58,17 @@ _BACKENDS: dict[bool, InferenceBackend] = {False: InProcessInference(), True: Re
 def inference_backend() -> InferenceBackend:
     """The backend this process answers searches with (VITRINE_REMOTE_INFERENCE)."""
     return _BACKENDS[bool(settings.VITRINE_REMOTE_INFERENCE)]
+
+
+def configured_model_modalities() -> list[str] | None:
+    """What the configured embedder (VITRINE_EMBEDDER) reads, asked of the model itself: for
+    a shop with no index yet, where no index can say it (an empty shop, a first import under
+    way). Loads the model in this process, as its first query would. None when that is not
+    possible here: with remote inference the web holds no model, or the model cannot load."""
+    if settings.VITRINE_REMOTE_INFERENCE:
+        return None
+    try:
+        return get_embedder().modalities
+    except Exception:
+        logger.warning("could not load %s to ask what it reads", settings.VITRINE_EMBEDDER)
+        return None

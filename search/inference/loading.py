@@ -199,9 +199,10 @@ def get_reranker() -> Reranker | None:
 
 
 def warm_up_in_background() -> None:
-    """Load the active index's embedder (and the reranker) in a daemon thread. Web processes
-    call this at boot when VITRINE_WEB_PRELOAD_MODELS is on; failures are only logged, the
-    first query then loads (or degrades to keyword search) as usual."""
+    """Load the active index's embedder (the configured one before the first index) and the
+    reranker in a daemon thread. Web processes call this at boot when
+    VITRINE_WEB_PRELOAD_MODELS is on; failures are only logged, the first query then loads
+    (or degrades to keyword search) as usual."""
     if not settings.VITRINE_WEB_PRELOAD_MODELS or settings.VITRINE_REMOTE_INFERENCE:
         return
 
@@ -212,8 +213,10 @@ def warm_up_in_background() -> None:
 
         try:
             index = SearchIndex.objects.filter(active=True).first()
-            if index is not None:
-                embedder_for_index(index).model.encode_query(["warm up"], show_progress_bar=False)
+            # No index yet (a new shop): the configured model, which the storefront asks
+            # what it reads and the first index will be made with.
+            embedder = embedder_for_index(index) if index is not None else get_embedder()
+            embedder.model.encode_query(["warm up"], show_progress_bar=False)
             get_reranker()
         except Exception:
             logger.warning("model warm-up failed; the first query will load it", exc_info=True)

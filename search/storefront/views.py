@@ -11,6 +11,7 @@ or "1000-"), `price_min` / `price_max`, `attr` (repeatable "name:value"), `sort`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,10 +22,17 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.images import PhotoRejected
-from catalog.selectors import products_with_photos
+from catalog.selectors import has_products, products_with_photos
+from search.inference.backend import configured_model_modalities
 from search.photos import QueryPhotoRejected, read_query_photo
 from search.query import InvalidSearch, normalise_query, parse_search_params
-from search.services import SearchUnavailable, model_info, search_products
+from search.services import (
+    NO_PRODUCTS_YET,
+    RETRY_AFTER_S,
+    SearchUnavailable,
+    model_info,
+    search_products,
+)
 from search.storefront.page import (
     PHOTO_EXPIRED,
     base_params,
@@ -41,15 +49,27 @@ from search.storefront.photo_store import (
 )
 
 
-def accepts_photos() -> bool:
-    """Whether the active model reads photos: only then do the search boxes offer an upload
-    (a text-only shop gets the plain GET form)."""
-    return "image" in model_info()["modalities"]
+def search_box(request: HttpRequest) -> dict:
+    """What the search boxes need. `accepts_photos`: the model reads photos, so they offer an
+    upload (a text-only shop gets the plain GET form). `text_only_model`: the model that
+    reads text only, which the big boxes name where the upload would be, with how to turn
+    photo search on for staff and in development (search/_photo_search_off.html).
+
+    The active index says what its model reads; before the first index, the configured model
+    is asked (None where this process cannot: remote inference; then neither is shown)."""
+    info = model_info()
+    modalities = info["modalities"] or configured_model_modalities()
+    reads_photos = modalities is not None and "image" in modalities
+    return {
+        "accepts_photos": reads_photos,
+        "text_only_model": info["embedder"] if modalities and not reads_photos else None,
+        "show_setup": request.user.is_staff or settings.DEBUG,
+    }
 
 
 def home(request: HttpRequest) -> HttpResponse:
     featured = products_with_photos().filter(active=True).order_by("-updated_at")[:12]
-    context = {"featured": featured, "accepts_photos": accepts_photos()}
+    context = {"featured": featured, **search_box(request)}
     return render(request, "search/home.html", context)
 
 
@@ -58,7 +78,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _take_photo(request)
     context: dict = {"query": "", "response": None, "error": None}
-    context["accepts_photos"] = accepts_photos()
+    context.update(search_box(request))
     key = request.GET.get("photo", "")
     if key and not is_photo_key(key):
         context["error"] = "That photo search link is not valid — upload the photo again."
@@ -98,7 +118,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
         return render(request, "search/results.html", context, status=400)
     except SearchUnavailable as exc:
         context["error"] = f"Search is warming up: {exc}."
-        return render(request, "search/results.html", context, status=503)
+        unavailable = render(request, "search/results.html", context, status=503)
+        unavailable["Retry-After"] = str(RETRY_AFTER_S)
+        return unavailable
+    # Nothing to find, rather than nothing found: the page says so (and staff how to add some).
+    if not response.count and not has_products():
+        context["shop_is_empty"] = True
+        response = replace(response, notices=[n for n in response.notices if n != NO_PRODUCTS_YET])
     context.update(results_context(params=params, response=response, photo_key=key))
     return render(request, "search/results.html", context)
 
@@ -115,7 +141,7 @@ def _take_photo(request: HttpRequest) -> HttpResponse:
             "query": query,
             "response": None,
             "error": f"We could not use that photo: {exc.reason}.",
-            "accepts_photos": accepts_photos(),
+            **search_box(request),
         }
         return render(request, "search/results.html", context, status=413 if exc.too_large else 400)
     params = {}

@@ -1,5 +1,6 @@
 """Production settings: `manage.py check --deploy` is clean, DEBUG is off, the secret comes
-from the environment (or nothing starts), https is enforced except for /healthz probes.
+from the environment (or nothing starts), https is enforced except for the /livez and /healthz
+probes.
 
 Each check imports the settings in a subprocess with a production environment, since the
 settings module reads the environment once, at import."""
@@ -71,7 +72,10 @@ def test_production_settings_are_strict_and_secrets_come_from_the_environment():
     s = json.loads(result.stdout.strip().splitlines()[-1])
     assert s["DEBUG"] is False
     assert s["SECRET_KEY"] == env["DJANGO_SECRET_KEY"]
-    assert s["SECURE_SSL_REDIRECT"] is True and s["SECURE_REDIRECT_EXEMPT"] == ["^healthz$"]
+    assert s["SECURE_SSL_REDIRECT"] is True and s["SECURE_REDIRECT_EXEMPT"] == [
+        "^livez$",
+        "^healthz$",
+    ]
     assert s["SECURE_HSTS_SECONDS"] >= 31_536_000
     assert s["SESSION_COOKIE_SECURE"] and s["CSRF_COOKIE_SECURE"]
     assert s["SECURE_CONTENT_TYPE_NOSNIFF"] and s["X_FRAME_OPTIONS"] == "DENY"
@@ -112,7 +116,7 @@ def test_development_defaults_keep_make_run_working():
 HTTPS = {
     "DEBUG": False,
     "SECURE_SSL_REDIRECT": True,
-    "SECURE_REDIRECT_EXEMPT": [r"^healthz$"],
+    "SECURE_REDIRECT_EXEMPT": [r"^livez$", r"^healthz$"],
     "SECURE_HSTS_SECONDS": 31_536_000,
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
     "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
@@ -125,6 +129,7 @@ def test_https_is_enforced_except_for_the_health_probe(client):
         plain = client.get("/api/v1/search", {"q": "mug"})
         assert plain.status_code == 301 and plain["Location"].startswith("https://")
         assert client.get("/healthz").status_code in (200, 503)  # probes stay on http
+        assert client.get("/livez").status_code == 200
         proxied = client.get("/", HTTP_X_FORWARDED_PROTO="https")
         assert proxied.status_code == 200
         assert "includeSubDomains" in proxied["Strict-Transport-Security"]

@@ -183,8 +183,9 @@ def test_run_serves_a_searchable_demo_and_sigterm_leaves_nothing(var_dir: Path) 
         took = _wait_until(
             runner, var_dir, lambda: _get(f"{base}/healthz")[0] == 200, "a healthy /healthz"
         )
-        # /healthz turns 200 with the first embedded product; the banner comes once the whole
-        # demo is loaded and indexed, which makes the search assertions below deterministic.
+        # /healthz turns 200 once the worker answers (an empty shop is ready too); the banner
+        # comes once the whole demo is loaded and indexed, which makes the search assertions
+        # below deterministic.
         took += _wait_until(runner, var_dir, lambda: "Vitrine is up" in _output(var_dir), "banner")
         print(f"run -> healthy and demo indexed in {took:.1f} s")
         pids = _stack_pids(var_dir)

@@ -60,7 +60,8 @@ def test_an_embed_task_for_products_deleted_meanwhile_does_nothing(db):
 
 
 def test_vector_search_before_anything_is_indexed_says_so(db):
-    with pytest.raises(SearchUnavailable):
+    catalog.upsert_product(sku="TWL-1", name="Bath towel")  # imported, not embedded yet
+    with pytest.raises(SearchUnavailable, match="being indexed"):
         search_products(SearchRequest(query="towel", mode="vector"))
 
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 from tqdm import tqdm
 
+from catalog.selectors import has_products
 from search import evaluation
 from search.query import MODES, InvalidSearch, SearchRequest, normalise_query
 from search.services import MAX_CANDIDATES, SearchUnavailable, search_products
@@ -109,6 +110,8 @@ class Command(BaseCommand):
             self.stderr.write(f"warning: {orphans} judged qids are not in --queries; skipped.")
         if not judged:
             raise CommandError("No query in --queries has a judgment in --qrels.")
+        if not has_products():  # every search would answer 0 results: no measure at all
+            raise CommandError("The catalog has no products yet: import one, then reindex.")
         qrels = {q.qid: qrels[q.qid] for q in judged}
         no_relevant = sum(1 for grades in qrels.values() if max(grades.values()) < relevant_grade)
         if no_relevant:

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from catalog import services as catalog
+from search.indexing.lexical import refresh_lexical
+
 
 def test_search_returns_results_with_the_documented_fields(indexed_catalog, client):
     response = client.get("/api/v1/search", {"q": "coffee mug", "page_size": 2})
@@ -56,17 +59,29 @@ def test_page_beyond_the_end_is_empty_not_an_error(indexed_catalog, client):
     assert body["results"] == [] and body["count"] == len(indexed_catalog)
 
 
-def test_vector_search_before_indexing_is_a_503_with_a_reason(db, client):
+@pytest.fixture
+def imported_not_embedded(db):
+    """A first import that a worker is embedding: keyword documents are written (the task's
+    first step), no vector yet, so there is no index."""
+    product, _ = catalog.upsert_product(sku="MUG-1", name="Stoneware coffee mug", price="9")
+    refresh_lexical(product_ids=[product.id])
+
+
+def test_vector_search_before_indexing_is_a_503_with_a_reason(imported_not_embedded, client):
     response = client.get("/api/v1/search", {"q": "mug", "mode": "vector"})
     assert response.status_code == 503
-    assert "index" in response.json()["detail"]
+    assert "being indexed" in response.json()["detail"]
+    assert int(response["Retry-After"]) > 0
 
 
-def test_hybrid_search_before_indexing_answers_with_keywords_and_says_so(db, client):
+def test_hybrid_search_before_indexing_answers_with_keywords_and_says_so(
+    imported_not_embedded, client
+):
     response = client.get("/api/v1/search", {"q": "mug"})
     assert response.status_code == 200
     body = response.json()
     assert body["mode"] == "lexical" and "keyword" in body["notices"][0]
+    assert [hit["sku"] for hit in body["results"]] == ["MUG-1"]
 
 
 def test_openapi_schema_and_docs_are_served(db, client):

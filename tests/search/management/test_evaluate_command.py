@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from catalog import services as catalog
 from search import evaluation
 from search.evaluation import TsvFormatError, evaluate_rankings, per_query_scores
 
@@ -267,7 +268,10 @@ def test_missing_file_and_empty_index_are_command_errors(db, eval_files, tmp_pat
     queries, qrels = eval_files
     with pytest.raises(CommandError, match="cannot read"):
         run_command("--queries", str(tmp_path / "nope.tsv"), "--qrels", str(qrels))
-    with pytest.raises(CommandError, match="index"):
+    with pytest.raises(CommandError, match="no products yet"):
+        run_command("--queries", str(queries), "--qrels", str(qrels))
+    catalog.upsert_product(sku="TWL-1", name="Plush cotton bath towel")  # not embedded yet
+    with pytest.raises(CommandError, match="being indexed"):
         run_command("--queries", str(queries), "--qrels", str(qrels), "--mode", "vector")
 
 
