@@ -11,6 +11,7 @@ or "1000-"), `price_min` / `price_max`, `attr` (repeatable "name:value"), `sort`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -70,6 +71,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
         context.update(query=query, error=sentence(exc), photo_key=key)
         context["unfiltered_url"] = query_string(base_params(key, query))
         return render(request, "search/results.html", context, status=400)
+    if params.explain and not request.user.is_staff:
+        # "Why this rank?" is for staff; a shopper who follows such a link gets the page.
+        params = replace(params, explain=False)
     context["query"] = params.query
     context["query_truncated"] = params.query_truncated
     photo = None
