@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.renderers import JSONRenderer
 
@@ -182,3 +183,24 @@ def test_the_explanation_is_documented_in_the_schema_and_matches_it(shop, client
     built = json.loads(JSONRenderer().render(search_response_data(result)))
     documented = json.loads(JSONRenderer().render(SearchResponseSerializer(result).data))
     assert built == documented and "explain" in built["results"][0]
+
+
+def test_a_photo_query_shows_the_stages_that_ran_for_it(photo_catalog, client, png_bytes):
+    """A photo alone is searched by meaning only; a photo with words by both legs."""
+    client.force_login(User.objects.create_user("merch", password="pw", is_staff=True))
+
+    def post(**fields) -> list[dict]:
+        photo = SimpleUploadedFile("q.png", png_bytes("green", (48, 48)), content_type="image/png")
+        response = client.post("/api/v1/search", {"image": photo, "explain": "1", **fields})
+        assert response.status_code == 200, response.content
+        return response.json()["results"]
+
+    alone = post()
+    assert alone[0]["sku"] == "GRN-1"
+    assert all([s["stage"] for s in hit["explain"]["stages"]] == ["vector"] for hit in alone)
+    with_words = post(q="cotton t-shirt")
+    assert all(
+        [s["stage"] for s in hit["explain"]["stages"]] == ["keyword", "vector", "fusion"]
+        for hit in with_words
+    )
+    assert stages(with_words[0])["keyword"]["matched_words"] == ["cotton", "t-shirt", "shirt"]
