@@ -87,6 +87,9 @@ class SearchRequest:
     filters: SearchFilters = field(default_factory=SearchFilters)
     sort: str = "relevance"  # one of SORTS
     query_truncated: bool = False  # the shopper's text was longer than is searched
+    # Say why each result of the page ranked where it did (search.explain). Staff only: the
+    # views check who asks; the ranking is the same either way.
+    explain: bool = False
 
     def __post_init__(self) -> None:
         _check_mode(self.mode)
@@ -117,6 +120,7 @@ class SearchParams:
     price_min: Decimal | None = None  # typed bounds; each wins over the bucket's
     price_max: Decimal | None = None
     attributes: tuple[str, ...] = ()  # "name:value"
+    explain: bool = False  # staff only (the views check)
 
     @property
     def price_bounds(self) -> tuple[Decimal | None, Decimal | None]:
@@ -151,6 +155,7 @@ class SearchParams:
             filters=self.filters(),
             sort=self.sort,
             query_truncated=self.query_truncated,
+            explain=self.explain,
         )
 
 
@@ -174,7 +179,8 @@ def parse_search_request(
 def parse_search_params(params: Any, *, page_size: int | None = None) -> SearchParams:
     """Read and check a search's parameters: `q`, `page`, `page_size`, `rerank`, `mode`,
     `sort`, `category`, `brand` (repeatable), `price` (a price-facet bucket such as "25-50"),
-    `price_min`, `price_max` and `attr` (repeatable "name:value"). Unknown names are ignored.
+    `price_min`, `price_max`, `attr` (repeatable "name:value") and `explain` (staff's "why
+    this rank": who may ask is the views' to check). Unknown names are ignored.
 
     `params`: a QueryDict (query strings, multipart bodies) or a plain mapping (a JSON body,
     the CLI's options) whose values may be strings, numbers, booleans or lists.
@@ -221,6 +227,7 @@ def parse_search_params(params: Any, *, page_size: int | None = None) -> SearchP
         price_min=parse_amount(_text(params, "price_min"), "price_min", "the lowest price"),
         price_max=parse_amount(_text(params, "price_max"), "price_max", "the highest price"),
         attributes=attributes,
+        explain=_flag(params, "explain", default=False),
     )
     low, high = result.price_bounds  # checks the bucket too
     if low is not None and high is not None and low > high:

@@ -23,6 +23,7 @@ from django.core.cache import cache
 
 from catalog.models import Product
 from catalog.selectors import ProductCard, has_products, product_cards
+from search.explain import RankingTrace, explain_page
 from search.facets import compute_facets, selected_values, with_brand_facet
 from search.indexing.indexes import active_index, active_index_for_search
 from search.inference.backend import configured_model_modalities, inference_backend
@@ -114,6 +115,16 @@ def search_products(
         for pid in page_ids
         if pid in products  # deleted since the list was ranked
     ]
+    if ranking.trace is not None:  # staff asked why (explain=1): the page's products only
+        explanations = explain_page(
+            ranking.trace,
+            relevance=ranking.order,
+            page_ids=page_ids,
+            start=start,
+            sort=request.sort,
+        )
+        for hit in hits:
+            hit.explanation = explanations[hit.product_id]
     timings["retrieve"] += (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     return SearchResponse(
@@ -141,11 +152,14 @@ def _cached_ranking(
     key = _ranking_cache_key(request, index, limit)
     vector_key = _query_vector_key(index, request)
     found = cache.get_many([key, vector_key] if vector_key else [key])
-    ranking = found.get(key)
+    # Explaining ranks afresh (the cached ranking keeps no per-leg detail); the same steps
+    # rank it, and what is cached is the plain ranking they made.
+    ranking = None if request.explain else found.get(key)
     if ranking is None:
         writes: CacheWrites = {}
         ranking = _rank(request, timings, index, found.get(vector_key), writes, limit)
-        writes[key] = (ranking, RESULTS_CACHE_S)
+        plain = ranking if ranking.trace is None else replace(ranking, trace=None)
+        writes[key] = (plain, RESULTS_CACHE_S)
         _write_each(writes)
     return ranking
 
@@ -193,7 +207,9 @@ def _with_other_brands(
     """Brands are multi-select: their counts come from the same search without the brand
     filter, so a shopper or API client who chose one brand still sees the others and how
     many each has. Usually a cache hit: the ranking of the page before the brand was chosen."""
-    wider = replace(request, filters=replace(request.filters, brands=()), rerank=False)
+    wider = replace(
+        request, filters=replace(request.filters, brands=()), rerank=False, explain=False
+    )
     try:
         ranking = _cached_ranking(wider, timings, index, limit)
     except (InvalidSearch, SearchUnavailable):
@@ -215,6 +231,7 @@ class _Ranking:
     notices: list[str]
     mode: str
     suggestion: str | None = None
+    trace: RankingTrace | None = None  # what explains it, when asked (never cached)
 
 
 def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None, limit: int) -> str:
@@ -346,7 +363,18 @@ def _rank(
         suggestion = spelling_suggestion(request.query)
         if suggestion == request.query.lower():
             suggestion = None
-    return _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion)
+    ranking = _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion)
+    if request.explain:
+        ranking.trace = RankingTrace(
+            query=request.query,
+            legs=legs,
+            fused=fused if len(legs) > 1 else None,
+            retrieved=fused,
+            rerank_scores=rerank_scores,
+            index=index,
+            query_vector=query_vector if "vector" in legs else None,
+        )
+    return ranking
 
 
 def _hit(product: ProductCard, retrieval_score: float, rerank_score: float | None) -> SearchHit:

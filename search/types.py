@@ -56,6 +56,101 @@ class SearchHit:
     score: float  # what the order is by: rerank score when reranked, else retrieval score
     retrieval_score: float
     rerank_score: float | None = None
+    explanation: Explanation | None = None  # why it ranked here: only when staff ask
+
+
+# --- Why a result ranked where it did (staff's `explain=1`; built by search.explain) ---------
+# One entry per pipeline stage that placed it, in pipeline order. Each stage is its own type
+# with a fixed `stage` name; later stages (synonyms, rules, click boosts) are more entries.
+# Ranks are 1-based positions in the whole ranked list (not the page); `moved` is how many
+# places a stage lifted the product (negative: dropped).
+
+
+@dataclass(frozen=True)
+class KeywordStage:
+    """The keyword leg. `score`: its score (idf-weighted word matches per field, plus the
+    trigram similarity of near-misses); `rank`: the product's place in what the leg returned
+    (exact SKU/brand matches first); both None when the leg did not return it.
+    `matched_words`: the query's words, stemmed as the leg stems them, that the product's
+    keyword document holds, in query order; `matched_in`: the strongest field each was found
+    in; `trigram_similarity`: the query's similarity to its name, brand and SKU (None when
+    near-misses are off)."""
+
+    stage: str = field(default="keyword", init=False)
+    score: float | None
+    rank: int | None
+    matched_words: tuple[str, ...] = ()
+    matched_in: dict[str, str] = field(default_factory=dict)
+    trigram_similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class VectorStage:
+    """The vector (meaning) leg. `similarity`: cosine similarity of the query to the product's
+    vector (None when it has none in the active index); `rank`: its place among the leg's
+    nearest neighbours, None when outside them (the similarity is then read from its stored
+    vector, as score fusion reads it)."""
+
+    stage: str = field(default="vector", init=False)
+    similarity: float | None
+    rank: int | None
+
+
+@dataclass(frozen=True)
+class FusionStage:
+    """Both legs made one list. `method`: "convex" (each leg's score min-max normalised over
+    its candidates, weighted, summed) or "rrf" (weight / (k + rank) per leg);
+    `contributions`: each leg's part of `score` ("keyword", "vector"); `rank`: its place by
+    this score alone."""
+
+    stage: str = field(default="fusion", init=False)
+    method: str
+    score: float
+    rank: int
+    contributions: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExactMatchStage:
+    """The query is this product's SKU or brand, exactly (`field`): it goes before every
+    product that is not, whatever the scores. `rank`: its place after this rule; `moved`:
+    places gained over the score alone."""
+
+    stage: str = field(default="exact_match", init=False)
+    field: str
+    rank: int
+    moved: int
+
+
+@dataclass(frozen=True)
+class RerankStage:
+    """The reranker read the query and the product together. `score`: its score (None below
+    the top VITRINE_RERANK_TOP_N it reads, which keep their order); `rank`, `moved`: its place
+    after the rerank and the places gained by it."""
+
+    stage: str = field(default="rerank", init=False)
+    score: float | None
+    rank: int
+    moved: int
+
+
+@dataclass(frozen=True)
+class SortStage:
+    """The shopper sorted by something else than relevance (`by`): `rank` is the place in
+    that order."""
+
+    stage: str = field(default="sort", init=False)
+    by: str
+    rank: int
+
+
+ExplainStage = KeywordStage | VectorStage | FusionStage | ExactMatchStage | RerankStage | SortStage
+
+
+@dataclass(frozen=True)
+class Explanation:
+    position: int  # the final place in the whole ranked list (1 = first)
+    stages: tuple[ExplainStage, ...]
 
 
 @dataclass
@@ -87,7 +182,7 @@ class SearchResponse:
 
 
 def search_hit_data(hit: SearchHit) -> dict:
-    return {
+    data = {
         "sku": hit.sku,
         "name": hit.name,
         "price": hit.price,
@@ -97,6 +192,16 @@ def search_hit_data(hit: SearchHit) -> dict:
         "score": float(hit.score),
         "retrieval_score": float(hit.retrieval_score),
         "rerank_score": None if hit.rerank_score is None else float(hit.rerank_score),
+    }
+    if hit.explanation is not None:  # only when staff asked (explain=1)
+        data["explain"] = explanation_data(hit.explanation)
+    return data
+
+
+def explanation_data(explanation: Explanation) -> dict:
+    return {
+        "position": explanation.position,
+        "stages": [asdict(stage) for stage in explanation.stages],
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from search.query import (
@@ -21,6 +22,7 @@ from search.query import (
     MODES,
     SORTS,
 )
+from search.types import Explanation, explanation_data
 
 
 class QueryField(serializers.CharField):
@@ -76,6 +78,11 @@ class SearchQuerySerializer(serializers.Serializer):
         default=list, max_length=MAX_ATTRIBUTES,
         help_text='attribute filters as name:value, e.g. "color:red"; repeat for several',
     )  # fmt: skip
+    explain = serializers.BooleanField(
+        required=False, default=False,
+        help_text="staff only (403 otherwise): each result says why it ranked where it did,"
+        " stage by stage (`explain` in each result)",
+    )  # fmt: skip
 
 
 class SearchPhotoSerializer(serializers.Serializer):
@@ -96,6 +103,91 @@ class SearchPostSerializer(SearchQuerySerializer, SearchPhotoSerializer):
     q = QueryField(required=False, allow_blank=True, default="", max_length=MAX_RAW_QUERY_CHARS)
 
 
+class KeywordStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["keyword"])
+    score = serializers.FloatField(allow_null=True, help_text="null: the leg did not return it")
+    rank = serializers.IntegerField(allow_null=True, help_text="its place in the keyword leg")
+    matched_words = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="the query's words (stemmed as the leg stems them) its document holds",
+    )
+    matched_in = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="each matched word's strongest field: name, brand or category, attributes,"
+        " description",
+    )
+    trigram_similarity = serializers.FloatField(
+        allow_null=True, help_text="the query's similarity to its name, brand and SKU"
+    )
+
+
+class VectorStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["vector"])
+    similarity = serializers.FloatField(allow_null=True, help_text="cosine similarity")
+    rank = serializers.IntegerField(
+        allow_null=True, help_text="its place among the nearest neighbours (null: outside)"
+    )
+
+
+class FusionStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["fusion"])
+    method = serializers.ChoiceField(choices=["convex", "rrf"])
+    score = serializers.FloatField()
+    rank = serializers.IntegerField(help_text="its place by the fused score alone")
+    contributions = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text='each leg\'s part of the score ("keyword", "vector")',
+    )
+
+
+class ExactMatchStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["exact_match"])
+    field = serializers.ChoiceField(choices=["sku", "brand"])
+    rank = serializers.IntegerField()
+    moved = serializers.IntegerField(help_text="places gained over the score alone")
+
+
+class RerankStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["rerank"])
+    score = serializers.FloatField(allow_null=True, help_text="null: below the reranked top")
+    rank = serializers.IntegerField()
+    moved = serializers.IntegerField(help_text="places gained by the rerank")
+
+
+class SortStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["sort"])
+    by = serializers.ChoiceField(choices=[s for s in SORTS if s != "relevance"])
+    rank = serializers.IntegerField()
+
+
+class ExplanationSerializer(serializers.Serializer):
+    """Why a result ranked where it did: the stages that placed it, in pipeline order (only
+    the stages that ran: a vector-mode search has no keyword stage)."""
+
+    position = serializers.IntegerField(help_text="its place in the whole ranked list")
+    stages = PolymorphicProxySerializer(
+        component_name="ExplainStage",
+        serializers={
+            "keyword": KeywordStageSerializer,
+            "vector": VectorStageSerializer,
+            "fusion": FusionStageSerializer,
+            "exact_match": ExactMatchStageSerializer,
+            "rerank": RerankStageSerializer,
+            "sort": SortStageSerializer,
+        },
+        resource_type_field_name="stage",
+        many=True,
+    )
+
+
+@extend_schema_field(ExplanationSerializer)
+class ExplanationField(serializers.Field):
+    """A hit's explanation, as search.types.explanation_data writes it."""
+
+    def to_representation(self, value: Explanation) -> dict:
+        return explanation_data(value)
+
+
 class SearchHitSerializer(serializers.Serializer):
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -108,6 +200,16 @@ class SearchHitSerializer(serializers.Serializer):
     score = serializers.FloatField()
     retrieval_score = serializers.FloatField()
     rerank_score = serializers.FloatField(allow_null=True)
+    explain = ExplanationField(
+        source="explanation", required=False,
+        help_text="why it ranked here: only when staff ask (explain=1)",
+    )  # fmt: skip
+
+    def to_representation(self, instance) -> dict:
+        data = super().to_representation(instance)
+        if data.get("explain") is None:  # not asked: absent, not null
+            data.pop("explain", None)
+        return data
 
 
 class TimingsSerializer(serializers.Serializer):

@@ -36,6 +36,7 @@ ERRORS = {
     400: OpenApiResponse(
         description="Missing or invalid parameters, or a photo the model cannot read"
     ),
+    403: OpenApiResponse(description="explain=1 asked by a caller who is not staff"),
     413: OpenApiResponse(description="The photo is too large"),
     503: OpenApiResponse(
         description="Search by meaning cannot answer yet (products being indexed, model "
@@ -48,6 +49,20 @@ def _refused(exc: InvalidSearch) -> Response:
     """400, naming the parameter to blame as DRF does (`{"page": ["..."]}`), else `detail`."""
     body = {exc.param: [str(exc)]} if exc.param else {"detail": str(exc)}
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+EXPLAIN_IS_FOR_STAFF = (
+    "explain=1 shows why each result ranked where it did and is for staff: log in as a staff"
+    " user or send a staff user's token (Authorization: Token ...), or leave explain out."
+)
+
+
+def _explain_refused(request: Request, search: SearchRequest) -> Response | None:
+    """403 when a caller who is not staff asks to explain the ranking (the rest of the search
+    is open to everyone)."""
+    if search.explain and not request.user.is_staff:
+        return Response({"detail": EXPLAIN_IS_FOR_STAFF}, status=status.HTTP_403_FORBIDDEN)
+    return None
 
 
 def _answer(search: SearchRequest) -> Response:
@@ -78,6 +93,8 @@ class SearchView(APIView):
             search = parse_search_request(request.query_params)
         except InvalidSearch as exc:
             return _refused(exc)
+        if refused := _explain_refused(request, search):
+            return refused
         if not search.query:
             return Response(
                 {"q": ["Give a query: it is empty after removing whitespace."]},
@@ -93,6 +110,8 @@ class SearchView(APIView):
             search = parse_search_request(request.data)
         except InvalidSearch as exc:
             return _refused(exc)
+        if refused := _explain_refused(request, search):
+            return refused
         sources = SearchPhotoSerializer(data=request.data)
         sources.is_valid(raise_exception=True)
         data = sources.validated_data

@@ -8,6 +8,7 @@ rarer-words narrowing are pieces of SQL with placeholders; every value is a para
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -206,3 +207,54 @@ def lexical_candidates(
         )
         for pid, score, exact, *row in rows
     ]
+
+
+# Explaining a ranking (search.explain): which of the query's words, stemmed as the leg stems
+# them, each product's keyword document holds, with the strongest field each is in, and the
+# query's trigram similarity to its name, brand and SKU (the near-miss part of the score).
+_MATCHED_WORDS_SQL = """
+WITH q AS (
+    SELECT w.lexeme, w.positions[1] AS position
+    FROM unnest(to_tsvector('english', %(q)s)) AS w
+)
+SELECT l.product_id,
+       ARRAY(SELECT q.lexeme FROM unnest(l.document) d JOIN q ON q.lexeme = d.lexeme
+             ORDER BY q.position),
+       ARRAY(SELECT (SELECT min(x) FROM unnest(d.weights) x)
+             FROM unnest(l.document) d JOIN q ON q.lexeme = d.lexeme ORDER BY q.position),
+       CASE WHEN %(trigram)s THEN word_similarity(lower(%(q)s), l.keywords) END
+FROM search_lexicaldocument l
+WHERE l.product_id = ANY(%(ids)s)
+"""
+
+# The keyword document's weights (search.indexing.lexical) as the fields they hold.
+FIELD_OF_WEIGHT = {"A": "name", "B": "brand or category", "C": "attributes", "D": "description"}
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    words: tuple[str, ...]  # the query's stemmed words the document holds, in query order
+    fields: tuple[tuple[str, str], ...]  # (word, the strongest field it is in)
+    trigram_similarity: float | None
+
+
+def matched_words(*, query: str, product_ids: Sequence[int]) -> dict[int, WordMatch]:
+    """For each of these products (a page: one statement), the query's words its keyword
+    document holds (see WordMatch). Products without a keyword document are left out."""
+    if not query.strip() or not product_ids:
+        return {}
+    params = {"q": query, "ids": list(product_ids), "trigram": settings.SEARCH_LEXICAL_TRIGRAM}
+    with connection.cursor() as cursor:
+        cursor.execute(_MATCHED_WORDS_SQL, params)
+        rows = cursor.fetchall()
+    return {
+        pid: WordMatch(
+            words=tuple(words),
+            fields=tuple(
+                (w, FIELD_OF_WEIGHT.get(weight, weight))
+                for w, weight in zip(words, weights, strict=True)
+            ),
+            trigram_similarity=None if similarity is None else float(similarity),
+        )
+        for pid, words, weights, similarity in rows
+    }

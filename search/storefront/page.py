@@ -44,6 +44,8 @@ def link_params(params: SearchParams) -> list[tuple[str, str]]:
         pairs.append(("sort", params.sort))
     if params.mode != "hybrid":
         pairs.append(("mode", params.mode))
+    if params.explain:  # staff paging through an explained ranking keep seeing why
+        pairs.append(("explain", "1"))
     return pairs
 
 
@@ -185,6 +187,9 @@ def results_context(*, params: SearchParams, response: SearchResponse, photo_key
         ],
         "suggestion_url": "",
         "top_categories": [],
+        # Staff's "Why this ranking?" link (the template shows it to staff only): the same
+        # page with explanations, or without them again.
+        "explain_toggle_url": url(replace(params, explain=not params.explain)),
     }
     if response.suggestion:
         corrected = base[:-1] + [("q", response.suggestion)]

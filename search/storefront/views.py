@@ -90,6 +90,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
         context.update(query=query, error=sentence(exc), photo_key=key)
         context["unfiltered_url"] = query_string(base_params(key, query))
         return render(request, "search/results.html", context, status=400)
+    if params.explain and not request.user.is_staff:
+        # "Why this rank?" is for staff; a shopper who follows such a link gets the page.
+        params = replace(params, explain=False)
     context["query"] = params.query
     context["query_truncated"] = params.query_truncated
     photo = None

@@ -1,14 +1,16 @@
 """Template tags the storefront uses: `{% similar_products product %}` on the product page (the
 catalog's template asks search for it, so catalog's Python never imports search) and
 `{% results_page_url n %}` for pagination links that keep the query, the photo, the filters and
-the sort."""
+the sort; `{{ stage|describe_stage }}` for staff's "Why this rank?"."""
 
 from __future__ import annotations
 
 from django import template
 
 from search import services
+from search.explain import describe_stage as describe
 from search.storefront.page import query_string
+from search.types import ExplainStage
 
 register = template.Library()
 
@@ -32,3 +34,9 @@ def results_page_url(context, page: int) -> str:
         params = [("photo", context["photo_key"])] if context.get("photo_key") else []
         params.append(("q", context.get("query") or ""))
     return query_string([*params, ("page", str(page))])
+
+
+@register.filter
+def describe_stage(stage: ExplainStage) -> str:
+    """One stage of a result's explanation in words (search.explain.describe_stage)."""
+    return describe(stage)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.images import PhotoRejected, open_photo
+from search.explain import describe_stage
 from search.photos import QUERY_PHOTO_MAX_SIDE
 from search.query import MODES, SORTS, InvalidSearch, parse_search_request
 from search.services import SearchUnavailable, search_products
@@ -33,6 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--brand", action="append", default=[], help="repeat for several")
         parser.add_argument("--sort", default="relevance", help=" | ".join(SORTS))
         parser.add_argument("--json", action="store_true", help="print the response as JSON")
+        parser.add_argument(
+            "--explain", action="store_true", help="say why each result ranked where it did"
+        )
 
     def handle(self, *args, query: str, image: str | None, **options):
         params = {
@@ -44,6 +48,7 @@ class Command(BaseCommand):
             "sort": options["sort"],
             "category": options["category"],
             "brand": options["brand"],
+            "explain": options["explain"],
         }
         photo = _read_photo(Path(image)) if image else None
         try:
@@ -69,6 +74,8 @@ class Command(BaseCommand):
         for rank, hit in enumerate(response.results, start=(page - 1) * page_size + 1):
             price = f"{hit.currency} {hit.price}" if hit.price is not None else "no price"
             self.stdout.write(f"{rank:3}. {hit.score:7.4f}  {hit.sku:<16} {hit.name}  [{price}]")
+            for stage in hit.explanation.stages if hit.explanation else ():
+                self.stdout.write(f"       {describe_stage(stage)}")
         self.stdout.write(f"timings_ms: {response.timings_ms}  model: {response.model['embedder']}")
 
 

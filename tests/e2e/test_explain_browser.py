@@ -1,0 +1,49 @@
+"""A merchandiser in a real browser: logged in as staff, they ask why the results of a query
+rank as they do and unfold one result's stages; a screenshot is kept under test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from catalog import services as catalog
+from search.indexing.embedding import embed_products
+from tests.support.catalogs import SHOP_ROWS
+
+
+@pytest.fixture
+def shop_with_staff(transactional_db):
+    ids = []
+    for sku, name, brand, category, price, color, description in SHOP_ROWS:
+        product, _ = catalog.upsert_product(
+            sku=sku, name=name, brand=brand, category=category, price=price,
+            attributes={"color": color}, description=description,
+        )  # fmt: skip
+        ids.append(product.id)
+    embed_products(product_ids=ids)
+    User.objects.create_user("merch", password="pw-merch-1", is_staff=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_unfold_why_a_result_ranked_where_it_did(
+    shop_with_staff, live_server, page, artifacts
+):
+    page.goto(f"{live_server.url}/admin/login/?next=/search%3Fq%3Dred%2Brunning%2Bshoes")
+    page.get_by_label("Username").fill("merch")
+    page.get_by_label("Password").fill("pw-merch-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/search\?q=red"))
+    assert page.locator("details.explain").count() == 0
+
+    page.get_by_role("link", name="Why this ranking?").click()
+    page.wait_for_url(re.compile(r"explain=1"))
+    first = page.locator("article.result").first
+    stages = first.locator(".explain-stages li")
+    assert not stages.first.is_visible()  # folded until asked
+    first.get_by_text("Why #1?").click()
+    lines = stages.all_inner_texts()
+    assert lines[0].startswith("Keywords: ") and lines[1].startswith("Meaning: similarity")
+    assert lines[2].startswith("Fused (convex): ")
+    page.screenshot(path=str(artifacts / "storefront-explain.png"), full_page=True)
