@@ -21,6 +21,7 @@ from search.query import (
     MODES,
     SORTS,
 )
+from search.services import ALSO_LIKE, MAX_CANDIDATES
 
 
 class QueryField(serializers.CharField):
@@ -141,7 +142,15 @@ class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField()
     query_truncated = serializers.BooleanField()
     results = SearchHitSerializer(many=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text=(
+            "How many products match: exact SKU/brand matches, products holding at least half "
+            "the query's information in its words (each word weighed by its rarity), and "
+            "products close in meaning (similarity nearer the best hit's than the weakest "
+            f"candidate's). At most the ranking depth ({MAX_CANDIDATES}). `results` pages "
+            "through these, in ranking order. See README, Result counts."
+        )
+    )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     num_pages = serializers.IntegerField()
@@ -152,6 +161,15 @@ class SearchResponseSerializer(serializers.Serializer):
     mode = serializers.CharField(help_text="what answered (lexical if the model was unavailable)")
     sort = serializers.CharField()
     suggestion = serializers.CharField(allow_null=True, help_text='"did you mean" for typos')
+    also_like = SearchHitSerializer(
+        many=True,
+        help_text=(
+            f"Weaker matches, not in `count`: the best {ALSO_LIKE} or fewer ranked products "
+            "that did not count, in ranking order, on the page where the counted results end "
+            "(page 1 when none counted); empty on other pages. The storefront shows them as "
+            '"You might also like".'
+        ),
+    )
 
 
 class SimilarProductsSerializer(serializers.Serializer):

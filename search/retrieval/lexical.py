@@ -16,6 +16,7 @@ from django.db import connection
 from psycopg import sql
 
 from search.query import SearchFilters
+from search.retrieval.counting import matches_words
 from search.retrieval.filters import FilterShape, filter_clause, filter_values
 from search.retrieval.statement import fetch_with_settings, render
 from search.types import Candidate, FacetRow
@@ -73,6 +74,13 @@ SELECT l.product_id,
          + ts_rank({weights}, l.document, q.strict, 1)
          + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
        (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact,
+       -- What the result count reads (search.retrieval.counting): the idf of the query words
+       -- the product holds, whether it satisfies a phrase/negation/"or" query as written,
+       -- and whether it is a trigram near miss (asked only when the query has a word no
+       -- product holds; otherwise the planner drops it as constant false).
+       {covered} AS covered,
+       (NOT %(plain)s AND l.document @@ q.strict) AS satisfies_query,
+       (%(trigram)s AND %(misspelt)s AND q.text <%% l.keywords) AS near_miss,
        p.sku, p.category_id, p.brand, p.price
 FROM matched m
 JOIN search_lexicaldocument l ON l.product_id = m.product_id
@@ -155,6 +163,17 @@ def _rarer_words(
     return rarer
 
 
+def _covered(words: int) -> sql.Composable:
+    """The idf of the query words a document holds (parameters `_idf<i>`, `_lex<i>`)."""
+    parts = [
+        sql.SQL("{idf} * (l.document @@ {word})::int").format(
+            idf=sql.Placeholder(f"_idf{i}"), word=_lexeme(i)
+        )
+        for i in range(words)
+    ]
+    return sql.SQL("({})").format(sql.SQL(" + ").join(parts) if parts else sql.SQL("0"))
+
+
 @lru_cache(maxsize=256)
 def _statement(shape: FilterShape, words: int, rarer: tuple[int, ...] | None) -> str:
     """The keyword leg for filters of this shape, this many query words, narrowed to these
@@ -169,6 +188,7 @@ def _statement(shape: FilterShape, words: int, rarer: tuple[int, ...] | None) ->
         _LEXICAL_SQL.format(
             where=filter_clause(shape),
             word_score=_word_score(words),
+            covered=_covered(words),
             rarer_words=narrowing,
             weights=_FIELD_WEIGHTS,
         )
@@ -180,7 +200,8 @@ def lexical_candidates(
 ) -> list[Candidate]:
     """Products matching the query's words (stemmed, weighted by field), near-misses of the
     name/brand/SKU by trigram similarity ("sneakrs", "iphone 1"), and exact SKU or brand
-    matches first."""
+    matches first. Each candidate says whether it matches the query's words as the result
+    count means it (`matched`: search.retrieval.counting.matches_words)."""
     if not query.strip():
         return []
     shape, params = filter_values(filters)
@@ -194,6 +215,11 @@ def lexical_candidates(
     words = _query_words(query, settings.SEARCH_LEXICAL_IDF)
     for i, word in enumerate(words):
         params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
+    plain = not words or words[0].plain_query
+    # A word no keyword document holds (once the statistics exist): likely a misspelling.
+    misspelt = any(w.ndoc == 0 for w in words) or not words or words[0].catalog_size == 0
+    params.update(plain=plain, misspelt=misspelt)
+    information = sum(float(w.idf) for w in words)
     statement = _statement(shape, len(words), _rarer_words(words, first_stage, filters))
     gucs = {"pg_trgm.word_similarity_threshold": str(TRIGRAM_THRESHOLD)}
     rows = fetch_with_settings(gucs, statement, params)
@@ -203,6 +229,13 @@ def lexical_candidates(
             retrieval_score=float(score),
             exact=bool(exact),
             facet_row=FacetRow(*row),
+            matched=matches_words(
+                covered=float(covered),
+                information=information,
+                satisfies_query=bool(satisfies),
+                near_miss=bool(near_miss),
+                misspelt=misspelt,
+            ),
         )
-        for pid, score, exact, *row in rows
+        for pid, score, exact, covered, satisfies, near_miss, *row in rows
     ]

@@ -6,6 +6,8 @@ the statement as literals."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -91,9 +93,63 @@ def vector_candidates(
         "hnsw.max_scan_tuples": str(HNSW_MAX_SCAN_TUPLES),
     }
     return [
-        Candidate(product_id=pid, retrieval_score=float(s), facet_row=FacetRow(*row))
+        Candidate(
+            product_id=pid, retrieval_score=float(s), facet_row=FacetRow(*row), similarity=float(s)
+        )
         for pid, s, *row in fetch_with_settings(gucs, query, params)
     ]
+
+
+# How long a process keeps an index's mean vector (search.retrieval.counting reads a query's
+# similarity to an average product from it). The mean of thousands of vectors moves slowly:
+# an import shows within minutes, and each process pays one scan of the index per period
+# (tens of ms at 100k products) instead of any work per query.
+MEAN_VECTOR_TTL_S = 600.0
+_mean_vectors: dict[int, tuple[float, np.ndarray | None]] = {}
+
+
+def mean_similarity(*, index: SearchIndex, query_vector: np.ndarray) -> float | None:
+    """The query's cosine similarity to an average product of this index: the mean over
+    every stored vector, read as one dot product with their mean (the vectors are stored
+    normalised, the query's too). None while the index holds no vector."""
+    now = time.monotonic()
+    since, mean = _mean_vectors.get(index.pk, (-math.inf, None))
+    if now - since > MEAN_VECTOR_TTL_S:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT avg(embedding::vector)::text FROM search_productembedding"
+                " WHERE index_id = %s AND embedding IS NOT NULL",
+                [int(index.pk)],
+            )
+            (text,) = cursor.fetchone()
+        mean = None if text is None else np.array(text[1:-1].split(","), dtype=np.float32)
+        _mean_vectors[index.pk] = (now, mean)
+    if mean is None or mean.shape[-1] != query_vector.shape[-1]:
+        return None
+    query = query_vector / (np.linalg.norm(query_vector) or 1.0)
+    return float(np.dot(query, mean))
+
+
+def meaning_scale(
+    *,
+    index: SearchIndex,
+    query_vector: np.ndarray,
+    leg: Sequence[Candidate],
+    filters: SearchFilters | None,
+) -> tuple[float, float] | None:
+    """(typical, best): the query's similarity to an average product of the index and to
+    its nearest product, the scale search.retrieval.counting measures "close in meaning"
+    on. Both are the whole catalog's, whatever the filters, so a filter only ever removes
+    counted products (a facet's count is what choosing it shows). `leg`: the vector leg's
+    candidates; unfiltered, its best is the nearest product, filtered it is not, and the
+    nearest is one more (one-row) nearest-neighbour read. None without vectors."""
+    typical = mean_similarity(index=index, query_vector=query_vector)
+    if filters:
+        leg = vector_candidates(index=index, query_vector=query_vector, limit=1)
+    similarities = [c.similarity for c in leg if c.similarity is not None]
+    if typical is None or not similarities:
+        return None
+    return typical, max(similarities)
 
 
 def dense_similarities(
