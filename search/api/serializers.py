@@ -146,8 +146,8 @@ class SearchResponseSerializer(serializers.Serializer):
         help_text=(
             "How many products match: exact SKU/brand matches, products holding at least half "
             "the query's information in its words (each word weighed by its rarity), and "
-            "products close in meaning (similarity nearer the best hit's than the weakest "
-            f"candidate's). At most the ranking depth ({MAX_CANDIDATES}). `results` pages "
+            "products close in meaning (similarity nearer the best hit's than an average "
+            f"product's). At most the ranking depth ({MAX_CANDIDATES}). `results` pages "
             "through these, in ranking order. See README, Result counts."
         )
     )

@@ -74,11 +74,11 @@ SELECT l.product_id,
          + ts_rank({weights}, l.document, q.strict, 1)
          + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
        (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact,
-       -- What the result count reads (search.retrieval.counting): the idf of the query words
-       -- the product holds, whether it satisfies a phrase/negation/"or" query as written,
+       -- What the result count reads (search.retrieval.counting): which query words the
+       -- product holds, whether it satisfies a phrase/negation/"or" query as written,
        -- and whether it is a trigram near miss (asked only when the query has a word no
        -- product holds; otherwise the planner drops it as constant false).
-       {covered} AS covered,
+       {held_words} AS held_words,
        (NOT %(plain)s AND l.document @@ q.strict) AS satisfies_query,
        (%(trigram)s AND %(misspelt)s AND q.text <%% l.keywords) AS near_miss,
        p.sku, p.category_id, p.brand, p.price
@@ -163,11 +163,12 @@ def _rarer_words(
     return rarer
 
 
-def _covered(words: int) -> sql.Composable:
-    """The idf of the query words a document holds (parameters `_idf<i>`, `_lex<i>`)."""
+def _held_words(words: int) -> sql.Composable:
+    """Which query words a document holds, as the bits of one number: word `i` adds
+    parameter `_bit<i>` (2**i) when the document holds it (`_lex<i>`)."""
     parts = [
-        sql.SQL("{idf} * (l.document @@ {word})::int").format(
-            idf=sql.Placeholder(f"_idf{i}"), word=_lexeme(i)
+        sql.SQL("{bit} * (l.document @@ {word})::int").format(
+            bit=sql.Placeholder(f"_bit{i}"), word=_lexeme(i)
         )
         for i in range(words)
     ]
@@ -188,7 +189,7 @@ def _statement(shape: FilterShape, words: int, rarer: tuple[int, ...] | None) ->
         _LEXICAL_SQL.format(
             where=filter_clause(shape),
             word_score=_word_score(words),
-            covered=_covered(words),
+            held_words=_held_words(words),
             rarer_words=narrowing,
             weights=_FIELD_WEIGHTS,
         )
@@ -219,7 +220,7 @@ def lexical_candidates(
     # A word no keyword document holds (once the statistics exist): likely a misspelling.
     misspelt = any(w.ndoc == 0 for w in words) or not words or words[0].catalog_size == 0
     params.update(plain=plain, misspelt=misspelt)
-    information = sum(float(w.idf) for w in words)
+    params.update({f"_bit{i}": 1 << i for i in range(len(words))})
     statement = _statement(shape, len(words), _rarer_words(words, first_stage, filters))
     gucs = {"pg_trgm.word_similarity_threshold": str(TRIGRAM_THRESHOLD)}
     rows = fetch_with_settings(gucs, statement, params)
@@ -230,12 +231,12 @@ def lexical_candidates(
             exact=bool(exact),
             facet_row=FacetRow(*row),
             matched=matches_words(
-                covered=float(covered),
-                information=information,
+                held=[bool(int(held) >> i & 1) for i in range(len(words))],
+                idfs=[w.idf for w in words],
                 satisfies_query=bool(satisfies),
                 near_miss=bool(near_miss),
                 misspelt=misspelt,
             ),
         )
-        for pid, score, exact, covered, satisfies, near_miss, *row in rows
+        for pid, score, exact, held, satisfies, near_miss, *row in rows
     ]

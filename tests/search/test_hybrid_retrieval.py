@@ -132,10 +132,14 @@ def test_rare_query_words_weigh_more_than_common_ones(db, settings):
     refresh_lexical(product_ids=ids)
     refresh_lexeme_stats()
 
-    found = skus("steel mug", mode="lexical", page_size=6)
+    def ranked() -> list[str]:  # the whole ranking: "steel mug" counts only the steel mug
+        request = SearchRequest(query="steel mug", mode="lexical", page_size=6)
+        return [h.sku for h in search_products(request, whole_ranking=True).results]
+
+    found = ranked()
     assert found[:2] == ["W-4", "W-5"]  # both words, then the rare word beats five "steel"s
 
     settings.SEARCH_LEXICAL_IDF = False
     cache.clear()  # the ranking above is cached for stable pagination
-    unweighted = skus("steel mug", mode="lexical", page_size=6)
+    unweighted = ranked()
     assert unweighted[0] == "W-4" and unweighted.index("W-5") > 1

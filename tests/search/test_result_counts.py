@@ -15,7 +15,8 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from search.indexing.lexical import refresh_lexeme_stats
+from catalog.services import upsert_product
+from search.indexing.lexical import refresh_lexeme_stats, refresh_lexical
 from search.query import SearchRequest
 from search.services import ALSO_LIKE, search_products
 
@@ -61,6 +62,27 @@ def test_sharing_one_common_word_does_not_count(store):
     assert skus(response.results)[0] == "SNK-100"
     assert "MUG-050" not in skus(response.results)
     assert response.count < len(store)
+
+
+def test_words_count_when_most_of_them_and_the_telling_ones_match(db):
+    # "blue" is the rarer word here, yet a blue t-shirt is no result for "blue towel"; a
+    # long query's product may miss one word. Keyword mode: the words alone decide.
+    rows = [("T-1", "Grey bath towel"), ("T-2", "White bath towel"), ("T-3", "Sand beach towel"),
+            ("T-4", "Blue bath towel"), ("S-1", "Blue cotton t-shirt")]  # fmt: skip
+    refresh_lexical(product_ids=[upsert_product(sku=sku, name=name)[0].id for sku, name in rows])
+    refresh_lexeme_stats()
+
+    blue_towel = search_products(SearchRequest(query="blue towel", mode="lexical"))
+    assert skus(blue_towel.results) == ["T-4"]
+    assert {"S-1", "T-1"} <= set(skus(blue_towel.also_like))
+    long = search_products(SearchRequest(query="soft white cotton bath towel", mode="lexical"))
+    assert "T-2" in skus(long.results)  # all but "soft"
+    assert "S-1" not in skus(long.results)  # "cotton" alone
+
+
+def test_a_misspelt_word_still_counts_its_near_misses(store):
+    response = search_products(SearchRequest(query="sneakrs", mode="lexical"))
+    assert set(skus(response.results)) == {"SNK-100", "SNK-200"}
 
 
 @pytest.mark.parametrize(

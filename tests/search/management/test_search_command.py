@@ -28,6 +28,9 @@ def test_image_alone_finds_the_product_with_that_photo(photo_catalog, tmp_path, 
     count = int(re.match(r"(\d+) results? for photo", lines[0]).group(1))
     assert 1 <= count < 4 and len(ranked_skus(lines)) == count
     assert ranked_skus(lines)[0] == "GRN-1"
+    # The others follow, outside the count.
+    assert "you might also like:" in lines
+    assert len([line for line in lines if line.startswith("   - ")]) == 4 - count
 
 
 def test_image_and_words(photo_catalog, tmp_path, png_bytes):
