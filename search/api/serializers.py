@@ -144,11 +144,12 @@ class SearchResponseSerializer(serializers.Serializer):
     results = SearchHitSerializer(many=True)
     count = serializers.IntegerField(
         help_text=(
-            "How many products match: exact SKU/brand matches, products holding at least half "
-            "the query's information in its words (each word weighed by its rarity), and "
-            "products close in meaning (similarity nearer the best hit's than an average "
-            f"product's). At most the ranking depth ({MAX_CANDIDATES}). `results` pages "
-            "through these, in ranking order. See README, Result counts."
+            "How many products match: exact SKU/brand matches, products holding most of the "
+            "query's words and at least half its information (words weighed by rarity), and "
+            "products close in meaning (at least a third of the way from the query's mean "
+            "similarity to the catalog up to its best hit's). At most the ranking depth "
+            f"({MAX_CANDIDATES}). `results` pages through these, in ranking order. See "
+            'README, "Result counts".'
         )
     )
     page = serializers.IntegerField()
