@@ -17,7 +17,7 @@ from PIL import Image
 
 from catalog.services import upsert_product
 from search.indexing.lexical import refresh_lexeme_stats, refresh_lexical
-from search.query import SearchRequest
+from search.query import SearchFilters, SearchRequest, price_bucket_bounds
 from search.services import ALSO_LIKE, search_products
 
 
@@ -129,6 +129,24 @@ def test_facets_count_the_counted_products(store):
         response = search_products(SearchRequest(query=query))
         for facet in response.facets:  # every product has a category, a brand and a price
             assert sum(v.count for v in facet.values) == response.count, (query, facet.name)
+
+
+def test_choosing_a_facet_value_shows_as_many_results_as_it_said(store):
+    # The meaning floor is the whole catalog's: a filter only removes counted products, so
+    # "Sneakers (1)" leads to one result, not to more that a narrower floor let in.
+    for query in ("shoes", "gift", "summer", "something for home"):
+        response = search_products(SearchRequest(query=query))
+        for facet in response.facets:
+            for value in facet.values:
+                if facet.name == "category":
+                    chosen = SearchFilters(category=value.value)
+                elif facet.name == "brand":
+                    chosen = SearchFilters(brands=(value.value,))
+                else:  # as the storefront's bucket link reads it
+                    low, high = price_bucket_bounds(value.value)
+                    chosen = SearchFilters(price_min=low, price_max=high)
+                narrowed = search_products(SearchRequest(query=query, filters=chosen))
+                assert narrowed.count == value.count, (query, facet.name, value.value)
 
 
 def test_the_whole_ranking_is_the_counted_list_with_the_rest_left_in(store):
