@@ -9,8 +9,10 @@
    catalog.services.upsert_product), skipping this when they are already there,
 4. embeds every product in-process with the configured model, in chunks of 256, timed
    (only what is missing or stale: a second run reuses the embedded database),
-5. runs `manage.py evaluate_search --mode all --json` and prints a table next to the
-   reference points of ../shared/data/README.md.
+5. runs `manage.py evaluate_search --mode all --json` twice, on the whole ranking and on the
+   counted results (`--counted`: what a shopper pages through, search.retrieval.counting),
+   and prints both tables next to the reference points of ../shared/data/README.md (which
+   rank every product: compare them with the whole ranking).
 
 The database stays in VAR_DIR, so evaluation alone can be repeated later:
 
@@ -166,7 +168,9 @@ def embed_all() -> tuple[int, float]:
     return embedded, elapsed
 
 
-def evaluate(paths: dict[str, Path], *, mode: str, rerank: bool, runs: Path) -> dict:
+def evaluate(
+    paths: dict[str, Path], *, mode: str, rerank: bool, runs: Path, counted: bool = False
+) -> dict:
     from django.core.management import call_command
 
     out = io.StringIO()
@@ -178,6 +182,7 @@ def evaluate(paths: dict[str, Path], *, mode: str, rerank: bool, runs: Path) -> 
         json=True,
         rerank=rerank,
         save_runs=runs,
+        counted=counted,
         stdout=out,
     )
     return json.loads(out.getvalue().strip().splitlines()[-1])
@@ -194,8 +199,8 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU cores ({cpu}), {gpu}, Python {platform.python_version()}"
 
 
-def print_table(results: dict, model: str) -> None:
-    print(f"\nESCI dev, {model}:")
+def print_table(results: dict, model: str, what: str = "the whole ranking") -> None:
+    print(f"\nESCI dev, {model}, {what}:")
     print(f"{'system':<34} {'NDCG@10':>8} {'Recall@50':>10} {'MRR@10':>8}")
     for mode, scores in results.items():
         name = f"Vitrine {mode}"
@@ -203,6 +208,8 @@ def print_table(results: dict, model: str) -> None:
             f"{name:<34} {scores['ndcg@10']:8.3f} {scores['recall@50']:10.3f} "
             f"{scores['mrr@10']:8.3f}"
         )
+    if what != "the whole ranking":
+        return  # the references rank every product: they compare with the whole ranking
     for name, (ndcg, recall, mrr) in REFERENCE.items():
         print(f"{'reference ' + name:<34} {ndcg:8.3f} {recall:10.3f} {mrr:8.3f}")
 
@@ -253,12 +260,16 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     results = evaluate(paths, mode=args.mode, rerank=args.rerank, runs=var_dir / "runs")
+    counted = evaluate(
+        paths, mode=args.mode, rerank=args.rerank, runs=var_dir / "runs-counted", counted=True
+    )
     eval_s = time.perf_counter() - started
     model = settings.VITRINE_EMBEDDER
     if args.rerank and settings.VITRINE_RERANKER:
         model += f" + rerank {settings.VITRINE_RERANKER}"
     summary = {
         "results": results,
+        "results_counted": counted,
         "model": model,
         "fusion": settings.SEARCH_FUSION,
         "machine": machine(),
@@ -269,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     (var_dir / "esci-results.json").write_text(json.dumps(summary, indent=2) + "\n")
     print_table(results, model)
+    print_table(counted, model, "the counted results (what a shopper sees)")
     print(f"\nevaluation {eval_s:.0f} s on {summary['machine']}")
     if build:
         print(
@@ -276,7 +288,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{build['embedded']} products in {build['embed_s']:.0f} s "
             f"({build['embed_per_s']}/s)"
         )
-    print(f"Runs (TREC format) in {var_dir / 'runs'}; summary in {var_dir / 'esci-results.json'}")
+    print(
+        f"Runs (TREC format) in {var_dir / 'runs'} and {var_dir / 'runs-counted'}; summary in "
+        f"{var_dir / 'esci-results.json'}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,10 +32,11 @@ from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchRequest
 from search.ranking import sorted_by
 from search.rerank import rerank_top
+from search.retrieval.counting import counted_products
 from search.retrieval.fusion import fuse
 from search.retrieval.lexical import lexical_candidates
 from search.retrieval.spelling import spelling_suggestion
-from search.retrieval.vector import vector_candidates
+from search.retrieval.vector import meaning_scale, vector_candidates
 from search.types import Candidate, Facet, SearchHit, SearchResponse
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ RESULTS_CACHE_S = 300
 # How long a text query's vector is kept (per index): repeated head queries skip the
 # encoder. A vector never goes stale for its index, so this only bounds the cache's size.
 QUERY_VECTOR_CACHE_S = 24 * 3600
+# How many weaker matches (ranked, not counted: search.retrieval.counting) follow the last
+# counted result, as "You might also like": one row, as many as a product page's similar
+# products.
+ALSO_LIKE = 8
 
 
 class SearchUnavailable(Exception):
@@ -77,7 +82,7 @@ def model_info(index: SearchIndex | None = None) -> dict[str, object]:
 
 
 def search_products(
-    request: SearchRequest, *, max_candidates: int = MAX_CANDIDATES
+    request: SearchRequest, *, max_candidates: int = MAX_CANDIDATES, whole_ranking: bool = False
 ) -> SearchResponse:
     """Rank the catalog for a text, photo or text+photo query and cut out one page.
 
@@ -86,8 +91,14 @@ def search_products(
     reranked when a reranker is configured. The ranked list is cached briefly so page 2
     comes from the same list as page 1.
 
+    `count` and the pages are the products that match (search.retrieval.counting), in
+    ranking order; the page where they end also carries `also_like`, the best few ranked
+    products that did not count.
+
     `max_candidates`: how deep to rank (evaluate_search asks for more than a shopper can page
-    to). The request's parameters are checked already (search.query). Raises InvalidSearch for a
+    to). `whole_ranking`: page through every ranked candidate, counted or not, and leave
+    `also_like` empty (evaluate_search measures the ranking itself this way by default).
+    The request's parameters are checked already (search.query). Raises InvalidSearch for a
     request that cannot be answered as asked (nothing to search for, a photo the active model
     cannot read), SearchUnavailable when nothing can answer."""
     if request.is_empty:
@@ -106,10 +117,12 @@ def search_products(
         facets = _with_other_brands(request, facets, timings, index, max_candidates)
 
     t = time.perf_counter()
-    order = sorted_by(ranking.order, request.sort)
+    counted = ranking.order if whole_ranking or ranking.counted is None else ranking.counted
+    order = sorted_by(counted, request.sort)
     start = (request.page - 1) * request.page_size
     page_ids = order[start : start + request.page_size]
-    products = product_cards(ids=page_ids)
+    also_ids = [] if whole_ranking else _also_like(ranking, counted, request)
+    products = product_cards(ids=page_ids + also_ids)
     hits = [
         _hit(products[pid], ranking.retrieval[pid], ranking.rerank.get(pid))
         for pid in page_ids
@@ -125,12 +138,17 @@ def search_products(
         )
         for hit in hits:
             hit.explanation = explanations[hit.product_id]
+    also_like = [
+        _hit(products[pid], ranking.retrieval[pid], ranking.rerank.get(pid))
+        for pid in also_ids
+        if pid in products
+    ]
     timings["retrieve"] += (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     return SearchResponse(
         query=request.query,
         results=hits,
-        count=len(ranking.order),
+        count=len(counted),
         page=request.page,
         page_size=request.page_size,
         timings_ms={k: round(v, 2) for k, v in timings.items()},
@@ -141,7 +159,18 @@ def search_products(
         mode=ranking.mode,
         suggestion=ranking.suggestion,
         sort=request.sort,
+        also_like=also_like,
     )
+
+
+def _also_like(ranking: _Ranking, counted: list[int], request: SearchRequest) -> list[int]:
+    """The best ALSO_LIKE ranked products outside the count, on the page where the counted
+    results end (the first page when none counted); none on other pages."""
+    last_page = max(1, -(-len(counted) // request.page_size))
+    if request.page != last_page or len(counted) == len(ranking.order):
+        return []
+    inside = set(counted)
+    return [pid for pid in ranking.order if pid not in inside][:ALSO_LIKE]
 
 
 def _cached_ranking(
@@ -222,7 +251,9 @@ def _with_other_brands(
 
 @dataclass
 class _Ranking:
-    """A query's whole ranked candidate list: what the results cache holds."""
+    """A query's whole ranked candidate list: what the results cache holds. `counted`: the
+    products of `order` that count (search.retrieval.counting), in the same order; the
+    facets count those. None: every one counts (a list cached before counts existed)."""
 
     order: list[int]
     retrieval: dict[int, float]
@@ -231,6 +262,7 @@ class _Ranking:
     notices: list[str]
     mode: str
     suggestion: str | None = None
+    counted: list[int] | None = None
     trace: RankingTrace | None = None  # what explains it, when asked (never cached)
 
 
@@ -355,15 +387,23 @@ def _rank(
             notices.append(notice)
         timings["rerank"] = (time.perf_counter() - t) * 1000
 
+    # The count keeps the ranking's order; the facets count what is counted.
+    scale = None
+    if "vector" in legs:
+        scale = meaning_scale(
+            index=index, query_vector=query_vector, leg=legs["vector"], filters=request.filters
+        )
+    counts = counted_products(fused, scale=scale)
+    counted = [pid for pid in order if pid in counts]
     # The legs read each candidate's facet fields with it: no second query over the list.
     known = {c.product_id: c.facet_row for leg in legs.values() for c in leg if c.facet_row}
-    facets = compute_facets(order, selected=selected_values(request.filters), known=known)
+    facets = compute_facets(counted, selected=selected_values(request.filters), known=known)
     suggestion = None
     if "lexical" in legs:
         suggestion = spelling_suggestion(request.query)
         if suggestion == request.query.lower():
             suggestion = None
-    ranking = _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion)
+    ranking = _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion, counted)
     if request.explain:
         ranking.trace = RankingTrace(
             query=request.query,

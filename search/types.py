@@ -27,6 +27,10 @@ class Candidate:
     exact: bool = False  # the query is this product's SKU or brand, exactly
     # What the facets count, read in the same statement as the candidate (no second query).
     facet_row: FacetRow | None = field(default=None, compare=False)
+    # What the result count reads (search.retrieval.counting): the keyword leg says whether
+    # the product matches the query's words; the vector leg gives its cosine similarity.
+    matched: bool = False
+    similarity: float | None = None
 
 
 @dataclass
@@ -157,7 +161,7 @@ class Explanation:
 class SearchResponse:
     query: str
     results: list[SearchHit]
-    count: int  # how many ranked results pagination can reach
+    count: int  # how many products match (search.retrieval.counting); pages hold these
     page: int
     page_size: int
     timings_ms: dict[str, float]
@@ -168,6 +172,9 @@ class SearchResponse:
     mode: str = "hybrid"  # what answered: "lexical" when the vector leg was unavailable
     suggestion: str | None = None  # "did you mean", when the keyword leg found misspellings
     sort: str = "relevance"
+    # Weaker matches, outside `count`: the best few the ranking holds beyond the counted
+    # results, on the page where those end (search.services.ALSO_LIKE).
+    also_like: list[SearchHit] = field(default_factory=list)
 
     @property
     def num_pages(self) -> int:
@@ -222,4 +229,5 @@ def search_response_data(response: SearchResponse) -> dict:
         "mode": response.mode,
         "sort": response.sort,
         "suggestion": response.suggestion,
+        "also_like": [search_hit_data(hit) for hit in response.also_like],
     }

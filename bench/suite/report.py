@@ -123,7 +123,9 @@ def print_table(r: dict) -> None:
         )
     f = r["filtered"]
     print(f"  filtered (brand filter, selectivity {f['selectivity']:.2%})")
-    row("fill rate (results / page of 20)", f["fill_rate"], "", goal("filtered.fill_rate"))
+    row("fill rate (results / min(20, count))", f["fill_rate"], "", goal("filtered.fill_rate"))
+    if f.get("count_p50") is not None:
+        row("count p50; searches counting < 20", f"{f['count_p50']:g}; {f['short_counts']:.0%}")
     row("API p50 / p95", f"{f['p50_ms']:.1f} / {f['p95_ms']:.1f}", "ms")
     row("SQL p50", f["sql_p50_ms"], "ms")
     for key in ("load", "load_hybrid"):

@@ -22,6 +22,7 @@ from search.query import (
     MODES,
     SORTS,
 )
+from search.services import ALSO_LIKE, MAX_CANDIDATES
 from search.types import Explanation, explanation_data
 
 
@@ -243,7 +244,16 @@ class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField()
     query_truncated = serializers.BooleanField()
     results = SearchHitSerializer(many=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text=(
+            "How many products match: exact SKU/brand matches, products holding most of the "
+            "query's words and at least half its information (words weighed by rarity), and "
+            "products close in meaning (at least a third of the way from the query's mean "
+            "similarity to the catalog up to its best hit's). At most the ranking depth "
+            f"({MAX_CANDIDATES}). `results` pages through these, in ranking order. See "
+            'README, "Result counts".'
+        )
+    )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     num_pages = serializers.IntegerField()
@@ -254,6 +264,15 @@ class SearchResponseSerializer(serializers.Serializer):
     mode = serializers.CharField(help_text="what answered (lexical if the model was unavailable)")
     sort = serializers.CharField()
     suggestion = serializers.CharField(allow_null=True, help_text='"did you mean" for typos')
+    also_like = SearchHitSerializer(
+        many=True,
+        help_text=(
+            f"Weaker matches, not in `count`: the best {ALSO_LIKE} or fewer ranked products "
+            "that did not count, in ranking order, on the page where the counted results end "
+            "(page 1 when none counted); empty on other pages. The storefront shows them as "
+            '"You might also like".'
+        ),
+    )
 
 
 class SimilarProductsSerializer(serializers.Serializer):

@@ -29,7 +29,13 @@ def fuse(
         index=index, query_vector=query_vector, product_ids=[c.product_id for c in missing]
     )
     vector = legs["vector"] + [
-        replace(c, retrieval_score=similarities[c.product_id], exact=False)
+        replace(
+            c,
+            retrieval_score=similarities[c.product_id],
+            exact=False,
+            matched=False,
+            similarity=similarities[c.product_id],
+        )
         for c in missing
         if c.product_id in similarities
     ]
@@ -38,16 +44,33 @@ def fuse(
 
 def _ordered(scores: dict[int, float], legs: dict[str, list[Candidate]]) -> list[Candidate]:
     """Fused candidates, best first (ties by product id). What else a leg read about a
-    product is kept; an exact SKU/brand match from any leg stays marked as one."""
+    product is kept; an exact SKU/brand match from any leg stays marked as one, and so does
+    a word match and the similarity (what the count reads: search.retrieval.counting)."""
     first: dict[int, Candidate] = {}
     exact: set[int] = set()
+    matched: set[int] = set()
+    similarity: dict[int, float] = {}
     for candidates in legs.values():
         for candidate in candidates:
-            first.setdefault(candidate.product_id, candidate)
+            pid = candidate.product_id
+            first.setdefault(pid, candidate)
             if candidate.exact:
-                exact.add(candidate.product_id)
+                exact.add(pid)
+            if candidate.matched:
+                matched.add(pid)
+            if candidate.similarity is not None:
+                similarity.setdefault(pid, candidate.similarity)
     ordered = exact_matches_first(sorted(scores), scores=scores, exact=exact)
-    return [replace(first[pid], retrieval_score=scores[pid], exact=pid in exact) for pid in ordered]
+    return [
+        replace(
+            first[pid],
+            retrieval_score=scores[pid],
+            exact=pid in exact,
+            matched=pid in matched,
+            similarity=similarity.get(pid),
+        )
+        for pid in ordered
+    ]
 
 
 def fuse_reciprocal_ranks(

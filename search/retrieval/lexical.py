@@ -17,6 +17,7 @@ from django.db import connection
 from psycopg import sql
 
 from search.query import SearchFilters
+from search.retrieval.counting import matches_words
 from search.retrieval.filters import FilterShape, filter_clause, filter_values
 from search.retrieval.statement import fetch_with_settings, render
 from search.types import Candidate, FacetRow
@@ -74,6 +75,13 @@ SELECT l.product_id,
          + ts_rank({weights}, l.document, q.strict, 1)
          + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
        (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact,
+       -- What the result count reads (search.retrieval.counting): which query words the
+       -- product holds, whether it satisfies a phrase/negation/"or" query as written,
+       -- and whether it is a trigram near miss (asked only when the query has a word no
+       -- product holds; otherwise the planner drops it as constant false).
+       {held_words} AS held_words,
+       (NOT %(plain)s AND l.document @@ q.strict) AS satisfies_query,
+       (%(trigram)s AND %(misspelt)s AND q.text <%% l.keywords) AS near_miss,
        p.sku, p.category_id, p.brand, p.price
 FROM matched m
 JOIN search_lexicaldocument l ON l.product_id = m.product_id
@@ -156,6 +164,18 @@ def _rarer_words(
     return rarer
 
 
+def _held_words(words: int) -> sql.Composable:
+    """Which query words a document holds, as the bits of one number: word `i` adds
+    parameter `_bit<i>` (2**i) when the document holds it (`_lex<i>`)."""
+    parts = [
+        sql.SQL("{bit} * (l.document @@ {word})::int").format(
+            bit=sql.Placeholder(f"_bit{i}"), word=_lexeme(i)
+        )
+        for i in range(words)
+    ]
+    return sql.SQL("({})").format(sql.SQL(" + ").join(parts) if parts else sql.SQL("0"))
+
+
 @lru_cache(maxsize=256)
 def _statement(shape: FilterShape, words: int, rarer: tuple[int, ...] | None) -> str:
     """The keyword leg for filters of this shape, this many query words, narrowed to these
@@ -170,6 +190,7 @@ def _statement(shape: FilterShape, words: int, rarer: tuple[int, ...] | None) ->
         _LEXICAL_SQL.format(
             where=filter_clause(shape),
             word_score=_word_score(words),
+            held_words=_held_words(words),
             rarer_words=narrowing,
             weights=_FIELD_WEIGHTS,
         )
@@ -181,7 +202,8 @@ def lexical_candidates(
 ) -> list[Candidate]:
     """Products matching the query's words (stemmed, weighted by field), near-misses of the
     name/brand/SKU by trigram similarity ("sneakrs", "iphone 1"), and exact SKU or brand
-    matches first."""
+    matches first. Each candidate says whether it matches the query's words as the result
+    count means it (`matched`: search.retrieval.counting.matches_words)."""
     if not query.strip():
         return []
     shape, params = filter_values(filters)
@@ -195,6 +217,11 @@ def lexical_candidates(
     words = _query_words(query, settings.SEARCH_LEXICAL_IDF)
     for i, word in enumerate(words):
         params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
+    plain = not words or words[0].plain_query
+    # A word no keyword document holds (once the statistics exist): likely a misspelling.
+    misspelt = any(w.ndoc == 0 for w in words) or not words or words[0].catalog_size == 0
+    params.update(plain=plain, misspelt=misspelt)
+    params.update({f"_bit{i}": 1 << i for i in range(len(words))})
     statement = _statement(shape, len(words), _rarer_words(words, first_stage, filters))
     gucs = {"pg_trgm.word_similarity_threshold": str(TRIGRAM_THRESHOLD)}
     rows = fetch_with_settings(gucs, statement, params)
@@ -204,8 +231,15 @@ def lexical_candidates(
             retrieval_score=float(score),
             exact=bool(exact),
             facet_row=FacetRow(*row),
+            matched=matches_words(
+                held=[bool(int(held) >> i & 1) for i in range(len(words))],
+                idfs=[w.idf for w in words],
+                satisfies_query=bool(satisfies),
+                near_miss=bool(near_miss),
+                misspelt=misspelt,
+            ),
         )
-        for pid, score, exact, *row in rows
+        for pid, score, exact, held, satisfies, near_miss, *row in rows
     ]
 
 

@@ -6,6 +6,8 @@ the statement as literals."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -91,9 +93,97 @@ def vector_candidates(
         "hnsw.max_scan_tuples": str(HNSW_MAX_SCAN_TUPLES),
     }
     return [
-        Candidate(product_id=pid, retrieval_score=float(s), facet_row=FacetRow(*row))
+        Candidate(
+            product_id=pid, retrieval_score=float(s), facet_row=FacetRow(*row), similarity=float(s)
+        )
         for pid, s, *row in fetch_with_settings(gucs, query, params)
     ]
+
+
+# How long a process keeps an index's mean vector (search.retrieval.counting reads a query's
+# similarity to an average product from it). The mean of thousands of vectors moves slowly:
+# an import shows within minutes, and each process pays one read of the index per period
+# instead of any work per query.
+MEAN_VECTOR_TTL_S = 600.0
+# Up to this many vectors the mean is exact; beyond, it is the mean of a random sample of
+# about this many (PostgreSQL's block sampling, the same sample while the table stands):
+# with independent rows its error on a similarity would be the similarities' spread / 100,
+# a thousandth or two (neighbouring rows make it somewhat more), and the read stays under
+# ~0.1 s however large the catalog (a whole read costs ~7 us a vector: ~0.75 s at 100k).
+MEAN_SAMPLE_ROWS = 10_000
+_mean_vectors: dict[int, tuple[float, np.ndarray | None]] = {}
+
+
+def mean_similarity(*, index: SearchIndex, query_vector: np.ndarray) -> float | None:
+    """The query's cosine similarity to an average product of this index: the mean over
+    its stored vectors, read as one dot product with their mean (the vectors are stored
+    normalised, the query's too). None while the index holds no vector."""
+    now = time.monotonic()
+    since, mean = _mean_vectors.get(index.pk, (-math.inf, None))
+    if now - since > MEAN_VECTOR_TTL_S:
+        mean = _mean_vector(index)
+        _mean_vectors[index.pk] = (now, mean)
+    if mean is None or mean.shape[-1] != query_vector.shape[-1]:
+        return None
+    query = query_vector / (np.linalg.norm(query_vector) or 1.0)
+    return float(np.dot(query, mean))
+
+
+def _mean_vector(index: SearchIndex) -> np.ndarray | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'search_productembedding'::regclass"
+        )
+        rows = cursor.fetchone()[0]  # all indexes' vectors; -1 before the first ANALYZE
+        percent = 100.0 if rows <= MEAN_SAMPLE_ROWS else 100.0 * MEAN_SAMPLE_ROWS / rows
+        cursor.execute(
+            "SELECT avg(embedding)::text FROM search_productembedding"
+            " TABLESAMPLE SYSTEM (%s) REPEATABLE (0)"
+            " WHERE index_id = %s AND embedding IS NOT NULL",
+            [percent, int(index.pk)],
+        )
+        (text,) = cursor.fetchone()
+    return None if text is None else np.array(text[1:-1].split(","), dtype=np.float32)
+
+
+def meaning_scale(
+    *,
+    index: SearchIndex,
+    query_vector: np.ndarray,
+    leg: Sequence[Candidate],
+    filters: SearchFilters | None,
+) -> tuple[float, float] | None:
+    """(typical, best): the query's similarity to an average product of the index and to
+    its nearest product, the scale search.retrieval.counting measures "close in meaning"
+    on. Both are the whole catalog's, whatever the filters, so a filter only ever removes
+    counted products (a facet's count is what choosing it shows). `leg`: the vector leg's
+    candidates; unfiltered, its best is the nearest product, filtered it is not, and the
+    nearest is one more (one-row) nearest-neighbour read. None without vectors."""
+    typical = mean_similarity(index=index, query_vector=query_vector)
+    similarities = [c.similarity for c in leg if c.similarity is not None]
+    if filters:  # the approximate nearest: never below what the filtered leg found
+        similarities.append(_nearest_similarity(index, query_vector))
+    best = max((s for s in similarities if s is not None), default=None)
+    if typical is None or best is None:
+        return None
+    return typical, best
+
+
+# The search list of the one-row read of `_nearest_similarity`: pgvector's default. The floor
+# needs the best similarity, not the best product: where a short list misses the nearest
+# product it finds a near duplicate of it, a hair less similar, at a third of the leg's cost
+# at 100k (1.8 against 6 ms; docs/BENCHMARKS.md, the ef_search curve).
+NEAREST_EF_SEARCH = 40
+
+
+def _nearest_similarity(index: SearchIndex, query_vector: np.ndarray) -> float | None:
+    """The similarity of the query's nearest active product, whatever the filters."""
+    shape, params = filter_values(None)
+    params.update(q=halfvec_literal(query_vector), limit=1)
+    gucs = {"hnsw.ef_search": str(NEAREST_EF_SEARCH), "hnsw.iterative_scan": "off"}
+    statement = _nearest_statement(int(index.dims), int(index.pk), shape)
+    rows = fetch_with_settings(gucs, statement, params)
+    return float(rows[0][1]) if rows else None
 
 
 def dense_similarities(

@@ -104,3 +104,15 @@ def test_shopper_searches_filters_sorts_and_pages(demo_shop, live_server, page, 
     assert "sort=price_asc" in page.url
     assert page.locator(".chip").count() == 0
     assert len({name.split()[0] for name in card_names(page)}) >= 1
+
+    # The last page of the counted results: the weaker matches follow, and only there.
+    assert page.locator("section.also-like").count() == 0  # page 1 of several
+    count = int(re.match(r"(\d+) results?", page.locator("h1").inner_text()).group(1))
+    last = -(-count // 4)
+    page.goto(f"{live_server.url}/search?q=running+sneakers&page={last}")
+    also = page.locator("section.also-like")
+    assert also.get_by_role("heading", name="You might also like").is_visible()
+    offered = also.locator(".card-title").all_inner_texts()
+    assert offered and not set(offered) & set(card_names(page))
+    assert len(card_names(page)) == count - (last - 1) * 4
+    page.screenshot(path=str(artifacts / "storefront-search-also-like.png"), full_page=True)

@@ -59,9 +59,13 @@ def test_brand_price_and_attribute_filters(shop):
 
 
 def test_a_selective_filter_still_fills_the_page_from_the_vector_leg(shop):
-    # Only one product is a mug; the nearest neighbours of "boots" are not mugs.
-    found = skus("boots", mode="vector", filters=SearchFilters(category="home/kitchen"))
-    assert found == ["MUG-050"]
+    # Only one product is a mug; the nearest neighbours of "boots" are not mugs. The vector
+    # leg still reaches it under the filter; being nothing like boots, it does not count and
+    # is offered as a weaker match.
+    response = search_products(
+        SearchRequest(query="boots", mode="vector", filters=SearchFilters(category="home/kitchen"))
+    )
+    assert (response.count, [h.sku for h in response.also_like]) == (0, ["MUG-050"])
 
 
 def test_facets_count_the_candidates_and_mark_the_selection(shop):
@@ -92,9 +96,11 @@ def test_a_chosen_brand_still_lists_the_other_brands_with_their_counts(shop):
 
 
 def test_page_two_continues_page_one_without_repeats(shop):
-    first = skus("gift", page=1, page_size=3)
-    second = skus("gift", page=2, page_size=3)
-    third = skus("gift", page=3, page_size=3)
+    def page(n: int) -> list[str]:  # through the whole ranking: more pages than "gift" counts
+        request = SearchRequest(query="gift", page=n, page_size=3)
+        return [h.sku for h in search_products(request, whole_ranking=True).results]
+
+    first, second, third = page(1), page(2), page(3)
     assert len(first) == 3 and not set(first) & set(second)
     assert len(set(first + second + third)) == len(first + second + third)
 
@@ -126,10 +132,14 @@ def test_rare_query_words_weigh_more_than_common_ones(db, settings):
     refresh_lexical(product_ids=ids)
     refresh_lexeme_stats()
 
-    found = skus("steel mug", mode="lexical", page_size=6)
+    def ranked() -> list[str]:  # the whole ranking: "steel mug" counts only the steel mug
+        request = SearchRequest(query="steel mug", mode="lexical", page_size=6)
+        return [h.sku for h in search_products(request, whole_ranking=True).results]
+
+    found = ranked()
     assert found[:2] == ["W-4", "W-5"]  # both words, then the rare word beats five "steel"s
 
     settings.SEARCH_LEXICAL_IDF = False
     cache.clear()  # the ranking above is cached for stable pagination
-    unweighted = skus("steel mug", mode="lexical", page_size=6)
+    unweighted = ranked()
     assert unweighted[0] == "W-4" and unweighted.index("W-5") > 1

@@ -22,15 +22,19 @@ def test_finds_products_by_meaning_not_by_shared_words(indexed_catalog):
 
 
 def test_pages_do_not_overlap_and_count_is_what_pagination_reaches(indexed_catalog):
-    first = search_products(SearchRequest(query="kitchen", page=1, page_size=3))
-    second = search_products(SearchRequest(query="kitchen", page=2, page_size=3))
-    assert first.count == second.count == len(indexed_catalog)
-    assert len(first.results) == 3 and not set(skus(first)) & set(skus(second))
-    assert first.num_pages == 3
+    first = search_products(SearchRequest(query="kitchen", page=1, page_size=1))
+    pages = [first] + [
+        search_products(SearchRequest(query="kitchen", page=n, page_size=1))
+        for n in range(2, first.num_pages + 2)  # and one page past the end
+    ]
+    assert first.num_pages == first.count > 1
+    found = [sku for page in pages for sku in skus(page)]
+    assert len(found) == len(set(found)) == first.count
+    assert pages[-1].results == []
 
 
 def test_product_without_photo_has_no_image_and_others_have_one(indexed_catalog):
-    response = search_products(SearchRequest(query="desk lamp", page_size=8))
+    response = search_products(SearchRequest(query="desk lamp", page_size=8), whole_ranking=True)
     by_sku = {hit.sku: hit for hit in response.results}
     assert by_sku["LMP-1"].image is None
     assert by_sku["MUG-1"].image.startswith("/media/products/")
@@ -81,10 +85,13 @@ def test_queries_are_normalised(raw, expected, truncated):
 def test_tiny_cross_encoder_reorders_candidates_through_rank(
     indexed_catalog, settings, tiny_cross_encoder
 ):
-    plain = search_products(SearchRequest(query="bath towel", page_size=8, rerank=False))
+    # The whole ranking: the reranker orders every candidate, counted or not.
+    plain = search_products(
+        SearchRequest(query="bath towel", page_size=8, rerank=False), whole_ranking=True
+    )
     settings.VITRINE_RERANKER = str(tiny_cross_encoder)
     settings.SEARCH_RERANK_TOP_N = 8
-    reranked = search_products(SearchRequest(query="bath towel", page_size=8))
+    reranked = search_products(SearchRequest(query="bath towel", page_size=8), whole_ranking=True)
 
     scores = [hit.rerank_score for hit in reranked.results]
     assert None not in scores and scores == sorted(scores, reverse=True)
@@ -101,7 +108,9 @@ def test_tiny_cross_encoder_reorders_candidates_through_rank(
     doc = build_document(products_with_photos(ids=[top.product_id]).get())
     assert model.predict([("bath towel", doc.text)])[0] == pytest.approx(top.rerank_score, abs=1e-5)
 
-    skipped = search_products(SearchRequest(query="bath towel", page_size=8, rerank=False))
+    skipped = search_products(
+        SearchRequest(query="bath towel", page_size=8, rerank=False), whole_ranking=True
+    )
     assert skus(skipped) == skus(plain) and skipped.timings_ms["rerank"] == 0
 
 
@@ -137,8 +146,8 @@ def test_a_search_reads_the_cache_once_and_writes_it_once(indexed_catalog, monke
 
 
 def test_the_ranking_depth_bounds_what_pagination_reaches(indexed_catalog):
-    shallow = search_products(SearchRequest(query="kitchen", page_size=8), max_candidates=3)
+    request = SearchRequest(query="kitchen", page_size=8)
+    shallow = search_products(request, max_candidates=3, whole_ranking=True)
     assert shallow.count == 3 and len(shallow.results) == 3
-    assert search_products(SearchRequest(query="kitchen", page_size=8)).count == len(
-        indexed_catalog
-    )
+    assert search_products(request, max_candidates=3).count <= 3
+    assert search_products(request, whole_ranking=True).count == len(indexed_catalog)

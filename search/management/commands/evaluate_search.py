@@ -1,9 +1,14 @@
-"""Measure search relevance on judged queries: NDCG@10, Recall@50 and MRR@10 per mode."""
+"""Measure search relevance on judged queries: NDCG@10, Recall@50 and MRR@10 per mode.
+
+By default of the whole ranking (every ranked candidate, counted or not: what the ranking
+itself is worth); with --counted of the counted results only, what a shopper pages through
+(search.retrieval.counting)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,8 +37,9 @@ PRIVATE_CACHE = {
 class Command(BaseCommand):
     help = (
         "Run judged queries through search_products and report NDCG@10, Recall@50 and MRR@10 "
-        "per mode. Queries: `qid<TAB>query`; qrels: `qid<TAB>sku<TAB>grade` (header lines "
-        "allowed). With --json the last stdout line is {mode: {metric: value}}."
+        "per mode, of the whole ranking or (--counted) of the counted results. Queries: "
+        "`qid<TAB>query`; qrels: `qid<TAB>sku<TAB>grade` (header lines allowed). With --json "
+        "the last stdout line is {mode: {metric: value}}."
     )
 
     def add_arguments(self, parser) -> None:
@@ -72,6 +78,14 @@ class Command(BaseCommand):
                 "lowest grade Recall@50 and MRR@10 count as relevant (default "
                 f"{evaluation.RELEVANT_GRADE}, as trec_eval and the ESCI reference points; 2 = "
                 "ESCI exact or substitute only). NDCG@10 always uses the grades as gains."
+            ),
+        )
+        parser.add_argument(
+            "--counted",
+            action="store_true",
+            help=(
+                "evaluate the counted results (what a shopper sees: the products the result "
+                "count counts, in ranking order) instead of the whole ranking"
             ),
         )
         parser.add_argument(
@@ -128,6 +142,8 @@ class Command(BaseCommand):
 
         results: dict[str, dict[str, float]] = {}
         latency: dict[str, float] = {}
+        counts: dict[str, list[int]] = {mode: [] for mode in modes}
+        counted: bool = options["counted"]
         depth = max(MAX_CANDIDATES, k)
         with (
             override_settings(CACHES=PRIVATE_CACHE),
@@ -140,7 +156,14 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 rankings = {
                     q.qid: self._ranking(
-                        q, mode=mode, k=k, depth=depth, rerank=options["rerank"], bar=bar
+                        q,
+                        mode=mode,
+                        k=k,
+                        depth=depth,
+                        rerank=options["rerank"],
+                        counted=counted,
+                        counts=counts[mode],
+                        bar=bar,
                     )
                     for q in judged
                 }
@@ -160,14 +183,25 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"{len(judged)} judged queries, {sum(len(v) for v in qrels.values())} judgments; "
-            f"relevant for Recall/MRR = grade >= {relevant_grade}"
+            f"relevant for Recall/MRR = grade >= {relevant_grade}; "
+            + (
+                "the counted results (what a shopper sees)"
+                if counted
+                else "the whole ranking (counted or not)"
+            )
         )
-        self.stdout.write(f"{'mode':<8} {'NDCG@10':>8} {'Recall@50':>10} {'MRR@10':>8} {'ms/q':>7}")
+        header = f"{'mode':<8} {'NDCG@10':>8} {'Recall@50':>10} {'MRR@10':>8} {'ms/q':>7}"
+        self.stdout.write(header + ("  count: median, mean" if counted else ""))
         for mode, scores in results.items():
-            self.stdout.write(
+            line = (
                 f"{mode:<8} {scores['ndcg@10']:8.4f} {scores['recall@50']:10.4f} "
                 f"{scores['mrr@10']:8.4f} {latency[mode]:7.1f}"
             )
+            if counted:  # how many results the shopper was told of, per query
+                line += (
+                    f"  {statistics.median(counts[mode]):g}, {statistics.fmean(counts[mode]):.1f}"
+                )
+            self.stdout.write(line)
 
     def _ranking(
         self,
@@ -177,6 +211,8 @@ class Command(BaseCommand):
         k: int,
         depth: int,
         rerank: bool,
+        counted: bool,
+        counts: list[int],
         bar: tqdm,
     ) -> list[str]:
         text, _ = normalise_query(query.text)
@@ -186,10 +222,12 @@ class Command(BaseCommand):
             response = search_products(
                 SearchRequest(query=text, page=1, page_size=k, rerank=rerank, mode=mode),
                 max_candidates=depth,
+                whole_ranking=not counted,
             )
         except SearchUnavailable as exc:
             raise CommandError(str(exc)) from None
         except InvalidSearch as exc:
             raise CommandError(f"query {query.qid} ({query.text!r}): {exc}") from None
         bar.update(1)
+        counts.append(response.count)
         return [hit.sku for hit in response.results]

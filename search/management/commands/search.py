@@ -13,7 +13,7 @@ from search.explain import describe_stage
 from search.photos import QUERY_PHOTO_MAX_SIDE
 from search.query import MODES, SORTS, InvalidSearch, parse_search_request
 from search.services import SearchUnavailable, search_products
-from search.types import search_response_data
+from search.types import SearchHit, search_response_data
 
 
 class Command(BaseCommand):
@@ -72,11 +72,19 @@ class Command(BaseCommand):
         for notice in response.notices:
             self.stdout.write(f"note: {notice}")
         for rank, hit in enumerate(response.results, start=(page - 1) * page_size + 1):
-            price = f"{hit.currency} {hit.price}" if hit.price is not None else "no price"
-            self.stdout.write(f"{rank:3}. {hit.score:7.4f}  {hit.sku:<16} {hit.name}  [{price}]")
+            self.stdout.write(f"{rank:3}. {_line(hit)}")
             for stage in hit.explanation.stages if hit.explanation else ():
                 self.stdout.write(f"       {describe_stage(stage)}")
+        if response.also_like:  # ranked, not counted (README, "Result counts")
+            self.stdout.write("you might also like:")
+            for hit in response.also_like:
+                self.stdout.write(f"   - {_line(hit)}")
         self.stdout.write(f"timings_ms: {response.timings_ms}  model: {response.model['embedder']}")
+
+
+def _line(hit: SearchHit) -> str:
+    price = f"{hit.currency} {hit.price}" if hit.price is not None else "no price"
+    return f"{hit.score:7.4f}  {hit.sku:<16} {hit.name}  [{price}]"
 
 
 def _read_photo(path: Path):

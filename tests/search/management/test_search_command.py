@@ -24,8 +24,13 @@ def test_image_alone_finds_the_product_with_that_photo(photo_catalog, tmp_path, 
     path = tmp_path / "green.png"
     path.write_bytes(png_bytes("green", (48, 48)))
     lines = run("", "--image", str(path))
-    assert lines[0].startswith(f"4 results for photo {path}")
+    # Counted by meaning alone: the photos nearer it than an average one (README, counts).
+    count = int(re.match(r"(\d+) results? for photo", lines[0]).group(1))
+    assert 1 <= count < 4 and len(ranked_skus(lines)) == count
     assert ranked_skus(lines)[0] == "GRN-1"
+    # The others follow, outside the count.
+    assert "you might also like:" in lines
+    assert len([line for line in lines if line.startswith("   - ")]) == 4 - count
 
 
 def test_image_and_words(photo_catalog, tmp_path, png_bytes):

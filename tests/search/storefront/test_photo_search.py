@@ -58,18 +58,19 @@ def test_photo_and_words_go_together(photo_catalog, client, png_bytes):
 
 def test_pages_keep_the_photo(photo_catalog, client, settings, png_bytes):
     settings.SEARCH_PAGE_SIZE = 2
-    location = post_photo(client, png_bytes("red", (48, 48)))["Location"]
+    # With the words every product counts (they are all t-shirts): two pages of two.
+    location = post_photo(client, png_bytes("red", (48, 48)), q="t-shirt")["Location"]
     key = PHOTO_URL.match(location).group(1)
     first = client.get(location).content.decode()
     assert skus(first)[0] == "RED-1" and len(skus(first)) == 2
 
-    link = f'href="?photo={key}&amp;q=&amp;page=2"'
+    link = f'href="?photo={key}&amp;q=t-shirt&amp;page=2"'
     assert link in first
-    second = client.get("/search", {"photo": key, "q": "", "page": 2})
+    second = client.get("/search", {"photo": key, "q": "t-shirt", "page": 2})
     assert second.status_code == 200
     html = second.content.decode()
     assert len(skus(html)) == 2 and not set(skus(html)) & set(skus(first))
-    assert f'href="?photo={key}&amp;q=&amp;page=1"' in html
+    assert f'href="?photo={key}&amp;q=t-shirt&amp;page=1"' in html
 
 
 def test_the_form_offers_a_photo_upload_when_the_model_reads_photos(photo_catalog, client):
