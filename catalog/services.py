@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -84,6 +85,19 @@ def parse_price(value: Any) -> Decimal | None:
         raise ValidationError({"price": f"is too large: {value!r}"}) from None
 
 
+def check_attributes(attributes: Any) -> dict[str, Any]:
+    """A product's attributes as they are stored: an object of name -> value, with no NUL
+    character in a name or a value (PostgreSQL's jsonb cannot hold one). Raises
+    ValidationError on the `attributes` field otherwise."""
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, dict):
+        raise ValidationError({"attributes": "must be an object of name -> value"})
+    if "\\u0000" in json.dumps(attributes):
+        raise ValidationError({"attributes": "contains a NUL character"})
+    return attributes
+
+
 def clean_product_values(
     *,
     sku: str,
@@ -103,8 +117,7 @@ def clean_product_values(
         raise ValidationError({"sku": "is required"})
     if not (name or "").strip():
         raise ValidationError({"name": "is required"})
-    if attributes is not None and not isinstance(attributes, dict):
-        raise ValidationError({"attributes": "must be an object of name -> value"})
+    attributes = check_attributes(attributes)
     return {
         "sku": sku,
         "name": name.strip(),
@@ -112,7 +125,7 @@ def clean_product_values(
         "brand": (brand or "").strip(),
         "price": parse_price(price),
         "currency": (currency or "USD").strip().upper()[:3],
-        "attributes": attributes or {},
+        "attributes": attributes,
         "active": active,
     }
 

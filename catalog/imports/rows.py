@@ -149,7 +149,11 @@ def _attributes(value: Any, errors: list, *, from_text: bool) -> dict[str, Any]:
             ("attributes", f"must be a JSON object of name -> value, not {json_type(value)}")
         )
         return {}
-    return value
+    try:
+        return services.check_attributes(value)
+    except ValidationError as exc:
+        errors.append(("attributes", exc.message_dict["attributes"][0]))
+        return {}
 
 
 def _images(value: Any, errors: list, *, from_text: bool) -> list[str] | None:

@@ -24,8 +24,12 @@ def test_a_reranked_result_shows_the_rerank_score_and_how_far_it_moved(
 ):
     settings.VITRINE_RERANKER = str(tiny_cross_encoder)
     settings.SEARCH_RERANK_TOP_N = 8
-    plain = search_products(SearchRequest(query="bath towel", page_size=8))
-    explained = search_products(SearchRequest(query="bath towel", page_size=8, explain=True))
+    # The whole ranking, counted or not (README, "Result counts"): a page's positions are then
+    # the reranked list's own places.
+    plain = search_products(SearchRequest(query="bath towel", page_size=8), whole_ranking=True)
+    explained = search_products(
+        SearchRequest(query="bath towel", page_size=8, explain=True), whole_ranking=True
+    )
     assert [h.sku for h in explained.results] == [h.sku for h in plain.results]
 
     moved = []

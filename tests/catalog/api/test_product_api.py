@@ -93,6 +93,14 @@ def test_an_absurd_price_is_a_clear_400_not_a_server_error(api, price):
     assert not Product.objects.exists()
 
 
+@pytest.mark.parametrize("attributes", [{"colour": "red\x00"}, {"col\x00our": "red"}])
+def test_a_nul_character_in_attributes_is_a_clear_400_not_a_server_error(api, attributes):
+    response = api.send("post", "/api/v1/products", {**MUG, "attributes": attributes})
+    assert response.status_code == 400, response.content
+    assert response.json()["attributes"] == ["contains a NUL character"]
+    assert not Product.objects.exists()
+
+
 def test_creating_an_existing_sku_is_a_conflict(api):
     api.send("post", "/api/v1/products", MUG)
     response = api.send("post", "/api/v1/products", {**MUG, "name": "Other"})
