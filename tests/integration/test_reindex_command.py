@@ -37,4 +37,7 @@ def test_search_command_prints_ranked_results(celery_worker):
     out = io.StringIO()
     call_command("search", "fluffy towel", stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("2 results") and "C-1" in lines[1]
+    # The towel counts; the saw is ranked but not counted (README, "Result counts").
+    assert lines[0].startswith("1 result for 'fluffy towel'") and "C-1" in lines[1]
+    also = lines.index("you might also like:")
+    assert "C-2" in lines[also + 1]

@@ -68,7 +68,9 @@ class Command(BaseCommand):
         what = " and ".join(
             ([f"photo {image}"] if photo is not None else []) + ([repr(text)] if text else [])
         )
-        self.stdout.write(f"{response.count} results for {what} (page {page}/{response.num_pages})")
+        results = "result" if response.count == 1 else "results"
+        pages = f"page {page}/{response.num_pages}"
+        self.stdout.write(f"{response.count} {results} for {what} ({pages})")
         for notice in response.notices:
             self.stdout.write(f"note: {notice}")
         for rank, hit in enumerate(response.results, start=(page - 1) * page_size + 1):
