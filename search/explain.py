@@ -15,6 +15,7 @@ import numpy as np
 from django.conf import settings
 
 from search.models import SearchIndex
+from search.retrieval.fusion import fusion_parts
 from search.retrieval.lexical import matched_words
 from search.retrieval.vector import dense_similarities
 from search.types import (
@@ -139,39 +140,15 @@ def _similarities(
 
 
 def _fusion(trace: RankingTrace) -> tuple[dict[int, int], dict[int, dict[str, float]]]:
-    """Each fused candidate's place by fused score alone, and each leg's part of its score,
-    computed as search.retrieval.fusion computes the score."""
+    """Each fused candidate's place by fused score alone, and each leg's part of its score
+    (0 from a leg that did not return it), as search.retrieval.fusion computed them."""
     fused = trace.fused or []
-    weights = settings.SEARCH_FUSION_WEIGHTS
-    contributions: dict[int, dict[str, float]] = {c.product_id: {} for c in fused}
-    if settings.SEARCH_FUSION == "rrf":
-        for leg, candidates in trace.legs.items():
-            weight = weights.get(leg, 1.0)
-            ranks = {c.product_id: i for i, c in enumerate(candidates, start=1)}
-            for pid, parts in contributions.items():
-                rank = ranks.get(pid)
-                parts[LEG_NAMES.get(leg, leg)] = (
-                    weight / (settings.SEARCH_RRF_K + rank) if rank else 0.0
-                )
-    else:
-        # Convex: the keyword leg's normalised share is computed from its list as fusion
-        # does; the vector leg's is the rest of the fused score (fusion also scored keyword
-        # matches outside the vector leg's top list from their stored vectors, and those
-        # move its min-max range).
-        total = sum(weights.get(leg, 1.0) for leg in trace.legs) or 1.0
-        lexical = trace.legs.get("lexical") or []
-        scores = {c.product_id: c.retrieval_score for c in lexical}
-        low, high = (min(scores.values()), max(scores.values())) if scores else (0.0, 0.0)
-        weight = weights.get("lexical", 1.0) / total
-        for c in fused:
-            keyword = 0.0
-            if c.product_id in scores:
-                share = (scores[c.product_id] - low) / (high - low) if high > low else 1.0
-                keyword = weight * share
-            contributions[c.product_id] = {
-                "keyword": keyword,
-                "vector": max(c.retrieval_score - keyword, 0.0),
-            }
+    parts = fusion_parts(trace.legs, index=trace.index, query_vector=trace.query_vector)
+    names = sorted(LEG_NAMES.get(leg, leg) for leg in trace.legs)
+    contributions = {}
+    for c in fused:
+        by_leg = {LEG_NAMES.get(leg, leg): part for leg, part in parts[c.product_id].items()}
+        contributions[c.product_id] = {name: by_leg.get(name, 0.0) for name in names}
     return _score_ranks(fused), contributions
 
 

@@ -21,8 +21,26 @@ def fuse(
     weights = settings.SEARCH_FUSION_WEIGHTS
     if settings.SEARCH_FUSION == "rrf":
         return fuse_reciprocal_ranks(legs, k=settings.SEARCH_RRF_K, weights=weights)
-    # Score fusion needs both scores of every candidate: a keyword match outside the vector
-    # leg's top list is scored from its stored vector, not counted as a zero.
+    return fuse_scores(_scored_legs(legs, index=index, query_vector=query_vector), weights=weights)
+
+
+def fusion_parts(
+    legs: dict[str, list[Candidate]], *, index: SearchIndex, query_vector: np.ndarray
+) -> dict[int, dict[str, float]]:
+    """Each fused candidate's part of its score from each leg that returned it, as `fuse`
+    computes them (the fused score is their sum): what a ranking's explanation shows."""
+    weights = settings.SEARCH_FUSION_WEIGHTS
+    if settings.SEARCH_FUSION == "rrf":
+        return _rank_parts(legs, k=settings.SEARCH_RRF_K, weights=weights)
+    return _score_parts(_scored_legs(legs, index=index, query_vector=query_vector), weights=weights)
+
+
+def _scored_legs(
+    legs: dict[str, list[Candidate]], *, index: SearchIndex, query_vector: np.ndarray
+) -> dict[str, list[Candidate]]:
+    """The legs as score fusion needs them, with both scores of every candidate: a keyword
+    match outside the vector leg's top list is scored from its stored vector, not counted as
+    a zero."""
     seen = {c.product_id for c in legs["vector"]}
     missing = [c for c in legs["lexical"] if c.product_id not in seen]
     similarities = dense_similarities(
@@ -39,7 +57,11 @@ def fuse(
         for c in missing
         if c.product_id in similarities
     ]
-    return fuse_scores({**legs, "vector": vector}, weights=weights)
+    return {**legs, "vector": vector}
+
+
+def _totals(parts: dict[int, dict[str, float]]) -> dict[int, float]:
+    return {pid: sum(by_leg.values()) for pid, by_leg in parts.items()}
 
 
 def _ordered(scores: dict[int, float], legs: dict[str, list[Candidate]]) -> list[Candidate]:
@@ -77,13 +99,18 @@ def fuse_reciprocal_ranks(
     legs: dict[str, list[Candidate]], *, k: int, weights: dict[str, float]
 ) -> list[Candidate]:
     """Reciprocal rank fusion: each leg votes weight / (k + rank); scores are ignored."""
-    scores: dict[int, float] = {}
+    return _ordered(_totals(_rank_parts(legs, k=k, weights=weights)), legs)
+
+
+def _rank_parts(
+    legs: dict[str, list[Candidate]], *, k: int, weights: dict[str, float]
+) -> dict[int, dict[str, float]]:
+    parts: dict[int, dict[str, float]] = {}
     for leg, candidates in legs.items():
         weight = weights.get(leg, 1.0)
         for rank, candidate in enumerate(candidates, start=1):
-            pid = candidate.product_id
-            scores[pid] = scores.get(pid, 0.0) + weight / (k + rank)
-    return _ordered(scores, legs)
+            parts.setdefault(candidate.product_id, {})[leg] = weight / (k + rank)
+    return parts
 
 
 def fuse_scores(legs: dict[str, list[Candidate]], *, weights: dict[str, float]) -> list[Candidate]:
@@ -94,8 +121,14 @@ def fuse_scores(legs: dict[str, list[Candidate]], *, weights: dict[str, float]) 
     return gets 0 from it (it scored below that leg's worst candidate, or not at all), so
     give each leg every candidate it can score (see `dense_similarities`). Weights are
     relative: 1 and 1 is the plain average."""
+    return _ordered(_totals(_score_parts(legs, weights=weights)), legs)
+
+
+def _score_parts(
+    legs: dict[str, list[Candidate]], *, weights: dict[str, float]
+) -> dict[int, dict[str, float]]:
     total = sum(weights.get(leg, 1.0) for leg in legs) or 1.0
-    scores: dict[int, float] = {}
+    parts: dict[int, dict[str, float]] = {}
     for leg, candidates in legs.items():
         if not candidates:
             continue
@@ -104,6 +137,5 @@ def fuse_scores(legs: dict[str, list[Candidate]], *, weights: dict[str, float]) 
         low, high = min(values), max(values)
         for candidate in candidates:
             share = (candidate.retrieval_score - low) / (high - low) if high > low else 1.0
-            pid = candidate.product_id
-            scores[pid] = scores.get(pid, 0.0) + weight * share
-    return _ordered(scores, legs)
+            parts.setdefault(candidate.product_id, {})[leg] = weight * share
+    return parts

@@ -8,21 +8,12 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
-from catalog import services as catalog
-from search.indexing.embedding import embed_products
-from tests.support.catalogs import SHOP_ROWS
+from tests.support.catalogs import load_shop_rows
 
 
 @pytest.fixture
 def shop_with_staff(transactional_db):
-    ids = []
-    for sku, name, brand, category, price, color, description in SHOP_ROWS:
-        product, _ = catalog.upsert_product(
-            sku=sku, name=name, brand=brand, category=category, price=price,
-            attributes={"color": color}, description=description,
-        )  # fmt: skip
-        ids.append(product.id)
-    embed_products(product_ids=ids)
+    load_shop_rows()
     User.objects.create_user("merch", password="pw-merch-1", is_staff=True)
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from catalog import services as catalog
 from search.indexing.embedding import embed_products
-from tests.support.catalogs import PHOTO_COLORS, SHOP_ROWS
+from tests.support.catalogs import PHOTO_COLORS, load_shop_rows
 
 SMALL_CATALOG = [
     (
@@ -51,15 +51,7 @@ def indexed_catalog(db, png_bytes):
 @pytest.fixture
 def shop(db):
     """SHOP_ROWS embedded in-process with the real default model."""
-    ids = []
-    for sku, name, brand, category, price, color, description in SHOP_ROWS:
-        product, _ = catalog.upsert_product(
-            sku=sku, name=name, brand=brand, category=category, price=price,
-            attributes={"color": color}, description=description,
-        )  # fmt: skip
-        ids.append(product.id)
-    embed_products(product_ids=ids)
-    return ids
+    return load_shop_rows()
 
 
 @pytest.fixture

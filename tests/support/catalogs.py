@@ -25,3 +25,20 @@ SHOP_ROWS = [
 
 # Products told apart by photo only (same name): sku -> colour of a plain photo.
 PHOTO_COLORS = {"RED-1": "red", "GRN-1": "green", "BLU-1": "blue", "YEL-1": "yellow"}
+
+
+def load_shop_rows() -> list[int]:
+    """SHOP_ROWS written through the catalog and embedded in-process with the real default
+    model (no worker); their product ids."""
+    from catalog import services as catalog
+    from search.indexing.embedding import embed_products
+
+    ids = []
+    for sku, name, brand, category, price, color, description in SHOP_ROWS:
+        product, _ = catalog.upsert_product(
+            sku=sku, name=name, brand=brand, category=category, price=price,
+            attributes={"color": color}, description=description,
+        )  # fmt: skip
+        ids.append(product.id)
+    embed_products(product_ids=ids)
+    return ids
