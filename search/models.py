@@ -119,3 +119,15 @@ class LexemeStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lexeme}: {self.ndoc}"
+
+
+# Search insights' tables live with their code (search/insights/); imported here so Django
+# registers them with the search app.
+from search.insights.models import (  # noqa: E402, F401
+    ClickSignal,
+    InsightsDay,
+    ProductDay,
+    QueryDay,
+    ResultEvent,
+    SearchEvent,
+)
