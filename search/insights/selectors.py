@@ -311,60 +311,64 @@ def _live_query_rows(period: Period, order: str, limit: int) -> list[QueryRow]:
         return [QueryRow(*row) for row in cursor.fetchall()]
 
 
-def _rollup_grouped_sql() -> str:
+# Histograms summed element-wise in SQL: one sum per bucket (cheaper than unnesting them).
+_HISTOGRAM_SUMS = ", ".join(f"sum(latency_histogram[{i}])" for i in range(1, HISTOGRAM_SIZE + 1))
+
+
+def _rollup_grouped_sql(*, histograms: bool, keys: bool = False) -> str:
+    """The period's QueryDay rows grouped by query (photo queries together); with the
+    histograms' sums after the counts, and for `keys` only the (query, photo) keys given."""
+    only = (
+        "AND ((photo AND %(photo)s) OR (NOT photo AND normalised_query = ANY(%(texts)s)))"
+        if keys
+        else ""
+    )
     return f"""
         SELECT CASE WHEN photo THEN '' ELSE normalised_query END AS q, photo,
                sum(searches) AS searches, sum(zero_result_searches) AS zero_result_searches,
                sum(searches_with_click) AS searches_with_click, sum(clicks) AS clicks,
                sum(click_position_sum) AS click_position_sum
+               {", " + _HISTOGRAM_SUMS if histograms else ""}
         FROM {QueryDay._meta.db_table}
-        WHERE day BETWEEN %(first)s AND %(last)s
+        WHERE day BETWEEN %(first)s AND %(last)s {only}
         GROUP BY 1, 2
     """
 
 
-def _rollup_histograms(period: Period, rows: list[tuple]) -> dict[tuple[str, bool], list[int]]:
-    """The latency histograms of these (query, photo) rows, summed element-wise in SQL."""
-    texts = [row[0] for row in rows if not row[1]]
-    photo = any(row[1] for row in rows)
-    if not texts and not photo:
-        return {}
-    sql = f"""
-        SELECT q, photo, array_agg(n ORDER BY i) FROM (
-            SELECT CASE WHEN d.photo THEN '' ELSE d.normalised_query END AS q, d.photo,
-                   u.i, sum(u.n) AS n
-            FROM {QueryDay._meta.db_table} d,
-                 unnest(d.latency_histogram) WITH ORDINALITY AS u(n, i)
-            WHERE d.day BETWEEN %(first)s AND %(last)s
-              AND ((d.photo AND %(photo)s) OR (NOT d.photo AND d.normalised_query = ANY(%(texts)s)))
-            GROUP BY 1, 2, 3
-        ) h GROUP BY q, photo
-    """
-    params = {"first": period.first_day, "last": period.last_day, "photo": photo, "texts": texts}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {(q, is_photo): [int(n) for n in counts] for q, is_photo, counts in cursor}
-
-
 def _rollup_query_rows(period: Period, order: str, limit: int) -> list[QueryRow]:
     where, order_by = _ORDERS[order]
-    if order == "slow":  # p95 comes from histograms: rank the most searched candidates
+    slow = order == "slow"
+    if slow:  # p95 comes from histograms: rank the most searched candidates in Python
         order_by, fetch = "searches DESC, q", SLOW_CANDIDATES
     else:
         fetch = limit
-    sql = f"""SELECT {_GROUPED} FROM ({_rollup_grouped_sql()}) g
-              WHERE {where} ORDER BY {order_by} LIMIT %(limit)s"""
-    params = {"first": period.first_day, "last": period.last_day, "limit": fetch}
+    days = {"first": period.first_day, "last": period.last_day}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"""SELECT * FROM ({_rollup_grouped_sql(histograms=False)}) g
+                WHERE {where} ORDER BY {order_by} LIMIT %(limit)s""",
+            {**days, "limit": fetch},
+        )
         rows = [tuple(int(v) if isinstance(v, int) else v for v in row) for row in cursor]
-    histograms = _rollup_histograms(period, rows)
+        if rows:  # the histograms of these rows only
+            keys = {
+                "texts": [row[0] for row in rows if not row[1]],
+                "photo": any(row[1] for row in rows),
+            }
+            cursor.execute(_rollup_grouped_sql(histograms=True, keys=True), {**days, **keys})
+            histograms = {(row[0], row[1]): row[7:] for row in cursor}
+            rows = [row + tuple(histograms.get((row[0], row[1]), ())) for row in rows]
     result = []
     for row in rows:
-        histogram = histograms.get((row[0], row[1]), [])
-        p50, p95 = histogram_percentile(histogram, 0.5), histogram_percentile(histogram, 0.95)
-        result.append(QueryRow(*row, p50_ms=p50, p95_ms=p95))
-    if order == "slow":
+        histogram = [int(n or 0) for n in row[7:]]
+        result.append(
+            QueryRow(
+                *row[:7],
+                p50_ms=histogram_percentile(histogram, 0.5),
+                p95_ms=histogram_percentile(histogram, 0.95),
+            )
+        )
+    if slow:
         result.sort(key=lambda r: (-(r.p95_ms or 0.0), -r.searches, r.query))
     return result[:limit]
 
