@@ -52,7 +52,7 @@ class InsightsDashboardAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list:
         wrap = self.admin_site.admin_view
         info = self.opts.app_label, self.opts.model_name
         return [

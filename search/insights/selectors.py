@@ -223,7 +223,7 @@ def _live_searches_sql(select: str, group_by: str = "") -> str:
 
 _LIVE_TOTALS = """
     count(*), count(*) FILTER (WHERE s.zero_results), count(c.search_id),
-    coalesce(sum(c.clicks), 0), coalesce(sum(c.positions), 0),
+    coalesce(sum(c.clicks), 0)::bigint, coalesce(sum(c.positions), 0)::bigint,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY s.latency_ms),
     percentile_cont(0.95) WITHIN GROUP (ORDER BY s.latency_ms)
 """
@@ -298,8 +298,8 @@ def _live_query_rows(period: Period, order: str, limit: int) -> list[QueryRow]:
         """s.q, s.photo, count(*) AS searches,
            count(*) FILTER (WHERE s.zero_results) AS zero_result_searches,
            count(c.search_id) AS searches_with_click,
-           coalesce(sum(c.clicks), 0) AS clicks,
-           coalesce(sum(c.positions), 0) AS click_position_sum,
+           coalesce(sum(c.clicks), 0)::bigint AS clicks,
+           coalesce(sum(c.positions), 0)::bigint AS click_position_sum,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY s.latency_ms) AS p50,
            percentile_cont(0.95) WITHIN GROUP (ORDER BY s.latency_ms) AS p95""",
         "GROUP BY s.q, s.photo",
@@ -349,7 +349,7 @@ def _rollup_query_rows(period: Period, order: str, limit: int) -> list[QueryRow]
                 WHERE {where} ORDER BY {order_by} LIMIT %(limit)s""",
             {**days, "limit": fetch},
         )
-        rows = [tuple(int(v) if isinstance(v, int) else v for v in row) for row in cursor]
+        rows = [tuple(row) for row in cursor]
         if rows:  # the histograms of these rows only
             keys = {
                 "texts": [row[0] for row in rows if not row[1]],

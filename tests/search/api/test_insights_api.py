@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from search.api.insights import QueryRowSerializer, SummarySerializer
 from search.insights import selectors
 from search.insights.periods import parse_period
-from tests.support.insights import write_busy_week
+from tests.support.insights import click, search_event, write_busy_week
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,17 @@ def test_custom_period_by_from_and_to(client, staff_token, busy_week):
     data = client.get(SUMMARY, {"from": first.isoformat(), "to": first.isoformat()}, **staff_token)
     assert data.status_code == 200
     assert data.json()["period"]["key"] == "custom" and data.json()["searches"] == 10
+
+
+def test_last_24_hours_in_json_count_the_raw_clicks(client, staff_token):
+    towel = search_event("towel", shown=["TWL-1", "TWL-2"])
+    click(towel, "TWL-2", 2)
+    search_event("towel")
+    data = client.get(SUMMARY, {"period": "24h"}, **staff_token).json()
+    assert (data["searches"], data["clicks"], data["mean_click_position"]) == (2, 1, 2.0)
+    assert data["series_unit"] == "hour" and data["period"]["live"] is True
+    rows = client.get(QUERIES, {"period": "24h"}, **staff_token).json()["queries"]
+    assert rows[0]["query"] == "towel" and rows[0]["click_through_rate"] == 0.5
 
 
 def test_session_login_works_too(client, busy_week):
