@@ -424,7 +424,7 @@ def test_every_container_uses_the_same_file_storage(compose, services):
     assert shared["VITRINE_STORAGE"] == "${VITRINE_STORAGE:-filesystem}"
     for name in ("VITRINE_S3_BUCKET", "VITRINE_S3_ENDPOINT_URL", "AWS_SECRET_ACCESS_KEY"):
         assert shared[name] == f"${{{name}:-}}"
-    for name, service in services.items():
+    for service in services.values():
         env = service.get("environment") or {}
         assert "VITRINE_STORAGE" not in env or env["VITRINE_STORAGE"] == shared["VITRINE_STORAGE"]
 

@@ -60,7 +60,9 @@ def test_a_photo_kept_in_a_bucket_is_embedded_with_its_text(red_mug_in_bucket, s
     assert red_mug_in_bucket.primary_image.file.name in BucketLikeStorage.opened
 
 
-def test_the_reranker_reads_a_photo_kept_in_a_bucket(red_mug_in_bucket, settings, tiny_vlm_reranker):
+def test_the_reranker_reads_a_photo_kept_in_a_bucket(
+    red_mug_in_bucket, settings, tiny_vlm_reranker
+):
     settings.VITRINE_RERANKER = str(tiny_vlm_reranker)
     reranker = get_reranker()
     assert reranker.reads_images
