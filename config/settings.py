@@ -25,6 +25,7 @@ from config.env import (
     static_root,
     var_dir,
 )
+from config.storage import media_storage
 
 DEBUG = env_bool("VITRINE_DEBUG", True)
 SECRET_KEY = env("DJANGO_SECRET_KEY") or ("dev-only-insecure-key" if DEBUG else "")
@@ -366,3 +367,19 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("VITRINE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VITRINE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("VITRINE_HSTS_PRELOAD", True)
+
+# --- Scale-out: files every host reads (docs/DEPLOY.md, "Workers on many hosts") -----------
+# Product photos and import uploads: the local filesystem (MEDIA_ROOT, a volume shared by web
+# and workers) by default, or an S3-compatible bucket that workers on other hosts read too
+# (django-storages: `pip install "vitrine[s3]"`; credentials through boto3's own AWS_* vars).
+STORAGES = {
+    "default": media_storage(
+        kind=env("VITRINE_STORAGE", "filesystem"),
+        bucket=env("VITRINE_S3_BUCKET"),
+        endpoint_url=env("VITRINE_S3_ENDPOINT_URL"),
+        region=env("VITRINE_S3_REGION"),
+        prefix=env("VITRINE_S3_PREFIX"),
+        custom_domain=env("VITRINE_S3_CUSTOM_DOMAIN"),
+    ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
