@@ -203,6 +203,10 @@ def test_searches_are_served_by_the_standby_and_see_the_primarys_writes_after_re
         assert "RT-1" in skus(client, q="bath towel")
     assert any("search_productembedding" in q["sql"] for q in on_standby.captured_queries)
     assert any("search_lexicaldocument" in q["sql"] for q in on_standby.captured_queries)
+    with CaptureQueriesContext(connections[ALIAS]) as on_standby:
+        similar = client.get("/api/v1/products/RT-1/similar")
+    assert similar.status_code == 200 and similar.json()["results"]
+    assert any("search_productembedding" in q["sql"] for q in on_standby.captured_queries)
 
     # The standby stops replaying: a product written on the primary now is not found by
     # searches that the standby serves...
