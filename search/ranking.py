@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from catalog.models import Product
+from search.replicas import read_alias
 
 
 def exact_matches_first(
@@ -29,7 +30,8 @@ def sorted_by(order: list[int], sort: str) -> list[int]:
     """Relevance order, or by price (products without a price last; relevance breaks ties)."""
     if sort == "relevance":
         return order
-    prices = dict(Product.objects.filter(id__in=order).values_list("id", "price"))
+    products = Product.objects.using(read_alias()).filter(id__in=order)
+    prices = dict(products.values_list("id", "price"))
     rank = {pid: i for i, pid in enumerate(order)}
     sign = 1 if sort == "price_asc" else -1
 

@@ -442,3 +442,27 @@ def test_the_image_installs_the_extras_named_at_build_time(compose):
     )
     assert out.returncode == 0, out.stderr
     assert any(line.startswith("django-storages[s3]") for line in out.stdout.splitlines())
+
+def test_an_optional_replica_streams_from_db_and_web_can_read_it(compose, services):
+    replica = services["db-replica"]
+    assert replica["profiles"] == ["replica"]  # off unless asked for
+    assert replica["image"] == services["db"]["image"]  # pgvector, same major version
+    script = replica["command"][0]
+    backup = re.search(r"pg_basebackup ([^\n]*\n[^\n]*)", script).group(1)
+    assert "-h db" in backup and " -R" in backup and "-X stream" in backup
+    assert "exec postgres" in script and "hot_standby=on" in script
+    assert replica["user"] == "postgres"  # PostgreSQL refuses to run as root
+    assert replica["depends_on"]["db"]["condition"] == "service_healthy"
+    volume = replica["volumes"][0].split(":")[0]
+    assert volume in compose["volumes"] and volume != services["db"]["volumes"][0].split(":")[0]
+    assert "pg_isready" in " ".join(replica["healthcheck"]["test"])
+    # db lets it in: a replication line in pg_hba, written when the database is created.
+    mount = services["db"]["configs"][0]
+    assert mount["target"].startswith("/docker-entrypoint-initdb.d/")
+    assert "host replication" in compose["configs"][mount["source"]]["content"]
+    # web reads replicas when told to, and pools its connections.
+    web = services["web"]["environment"]
+    assert web["DATABASE_REPLICA_URLS"] == "${DATABASE_REPLICA_URLS:-}"
+    assert "VITRINE_REPLICA_MAX_LAG_S" in web and "VITRINE_DB_POOL_MAX_SIZE" in web
+    for name in ("worker-gpu", "worker-gpu-query", "worker-cpu", "beat"):
+        assert "VITRINE_DB_POOL_MAX_SIZE" not in (services[name].get("environment") or {})
