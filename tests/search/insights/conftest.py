@@ -1,0 +1,43 @@
+"""A small keyword-searchable catalog (no model needed: the searches ask for mode=lexical),
+and the helpers to search it the way a shopper's browser or an API client does."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog import services as catalog
+from search.indexing.lexical import refresh_lexical
+from search.insights import buffer
+
+TOWELS = [
+    ("TWL-1", "Plush cotton bath towel"),
+    ("TWL-2", "Quick-dry bath towel"),
+    ("TWL-3", "Striped beach towel"),
+    ("MUG-1", "Stoneware coffee mug"),
+]
+# What a browser sends: the address the server sees and a user agent.
+SHOPPER = {"REMOTE_ADDR": "203.0.113.7", "HTTP_USER_AGENT": "Mozilla/5.0 (Vitrine test)"}
+
+
+@pytest.fixture
+def towels(db):
+    ids = []
+    for sku, name in TOWELS:
+        product, _ = catalog.upsert_product(sku=sku, name=name, price="9.90")
+        ids.append(product.id)
+    refresh_lexical(product_ids=ids)
+    return ids
+
+
+@pytest.fixture(autouse=True)
+def _clean_recorder():
+    """Each test starts with a process that has seen no Redis failure and lost nothing."""
+    buffer.forget_failures()
+    yield
+    buffer.forget_failures()
+
+
+def api_search(client, **params) -> dict:
+    response = client.get("/api/v1/search", {"mode": "lexical", **params}, **SHOPPER)
+    assert response.status_code == 200, response.content
+    return response.json()
