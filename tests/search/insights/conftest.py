@@ -18,6 +18,16 @@ TOWELS = [
 # What a browser sends: the address the server sees and a user agent.
 SHOPPER = {"REMOTE_ADDR": "203.0.113.7", "HTTP_USER_AGENT": "Mozilla/5.0 (Vitrine test)"}
 
+# The shop's cache (and so the insights buffer) on a Redis that is down.
+UNREACHABLE = {
+    "default": {
+        "BACKEND": "config.cache.ResilientRedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers
+        "KEY_PREFIX": "vitrine",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
 
 @pytest.fixture
 def towels(db):

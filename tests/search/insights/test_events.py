@@ -10,12 +10,12 @@ import uuid
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 
 from search.insights import buffer
 from search.insights.draining import drain_search_events
 from search.insights.models import ResultEvent, SearchEvent
-from tests.search.insights.conftest import SHOPPER, api_search
+from tests.search.insights.conftest import SHOPPER, UNREACHABLE, api_search
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +177,16 @@ def test_events_are_in_the_openapi_schema(client, db):
     assert {"202", "400", "429"} <= set(post_op["responses"])
     search = schema["components"]["schemas"]["SearchResponse"]["properties"]
     assert search["search_id"]["nullable"] is True
+
+
+def test_with_redis_down_a_valid_event_is_counted_as_lost_and_a_bad_one_still_refused(
+    second_page, client
+):
+    search_id, sku = second_page
+    drain_search_events()  # its row is in the database: it can still be checked
+    with override_settings(CACHES=UNREACHABLE):
+        lost = post(client, {"search_id": search_id, "sku": sku, "type": "click"})
+        assert lost.status_code == 503 and buffer.lost_in_process() == 1
+        unknown = post(client, {"search_id": str(uuid.uuid4()), "sku": sku, "type": "click"})
+        assert unknown.status_code == 400
+    assert buffer.lost_in_process() == 1

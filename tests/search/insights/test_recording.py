@@ -18,7 +18,7 @@ from search.insights import buffer
 from search.insights.draining import drain_search_events
 from search.insights.models import InsightsDay, SearchEvent
 from search.insights.recording import normalised_query
-from tests.search.insights.conftest import SHOPPER, api_search
+from tests.search.insights.conftest import SHOPPER, UNREACHABLE, api_search
 
 pytestmark = pytest.mark.django_db
 
@@ -108,16 +108,6 @@ def test_with_analytics_off_nothing_is_recorded_and_search_id_is_null(towels, cl
     drain_search_events()
     assert not SearchEvent.objects.exists()
     assert _redis().llen(buffer.key(buffer.EVENTS)) == 0
-
-
-UNREACHABLE = {
-    "default": {
-        "BACKEND": "config.cache.ResilientRedisCache",
-        "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers
-        "KEY_PREFIX": "vitrine",
-        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-    }
-}
 
 
 def test_with_redis_down_search_answers_and_the_lost_events_reach_the_dashboard(
