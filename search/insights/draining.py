@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from search.insights import buffer
@@ -111,11 +111,30 @@ def _write(raw_events: list[Any], report: DrainReport, *, again: bool) -> None:
             report.skipped += 1
     if again and results:
         results = _not_yet_written(results)
-    with transaction.atomic():
-        SearchEvent.objects.bulk_create(searches, ignore_conflicts=True)
-        ResultEvent.objects.bulk_create(results)
+    try:
+        with transaction.atomic():
+            SearchEvent.objects.bulk_create(searches, ignore_conflicts=True)
+            ResultEvent.objects.bulk_create(results)
+    except (DataError, IntegrityError):
+        # One event the database refuses must not hold up every other one for ever (the
+        # batch would be retried on each drain): write them one by one, skip the bad ones.
+        searches, results = _one_by_one(searches, report), _one_by_one(results, report)
     report.searches += len(searches)
     report.results += len(results)
+
+
+def _one_by_one(rows: list, report: DrainReport) -> list:
+    written = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                type(row).objects.bulk_create([row], ignore_conflicts=True)
+        except (DataError, IntegrityError):
+            logger.exception("search insights: the database refused an event; skipped")
+            report.skipped += 1
+        else:
+            written.append(row)
+    return written
 
 
 def _at(data: dict) -> datetime:

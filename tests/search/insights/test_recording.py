@@ -5,6 +5,7 @@ a search."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -156,3 +157,14 @@ def test_a_batch_taken_by_a_drain_that_died_is_written_by_the_next_one(towels, c
 def test_normalised_query_folds_case_and_whitespace_as_the_search_does():
     assert normalised_query("  Bath\tTOWEL\x00 ") == "bath towel"
     assert normalised_query("") == ""
+
+
+def test_an_event_the_database_refuses_is_skipped_and_the_rest_written(towels, client):
+    good = api_search(client, q="towel")["search_id"]
+    raw = _redis().lindex(buffer.key(buffer.EVENTS), 0)
+    bad = {**json.loads(raw), "search_id": str(uuid.uuid4()), "normalised_query": "x" * 600}
+    _redis().rpush(buffer.key(buffer.EVENTS), json.dumps(bad))
+    report = drain_search_events()
+    assert (report.searches, report.skipped) == (1, 1)
+    assert [str(i) for i in SearchEvent.objects.values_list("search_id", flat=True)] == [good]
+    assert _redis().llen(buffer.key(buffer.DRAINING)) == 0  # not retried for ever
