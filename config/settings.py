@@ -152,6 +152,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 VITRINE_TASK_MAX_RETRIES = env_int("VITRINE_TASK_MAX_RETRIES", 5)
 VITRINE_TASK_RETRY_BACKOFF_S = env_int("VITRINE_TASK_RETRY_BACKOFF_S", 5)
 VITRINE_TASK_RETRY_BACKOFF_MAX_S = env_int("VITRINE_TASK_RETRY_BACKOFF_MAX_S", 300)
+# A task (any app's) whose worker died this many times while running it is parked on its next
+# delivery (admin: "Parked tasks", retry or discard) instead of being re-delivered forever.
+# Deliveries are counted in Redis per task id and retry for VITRINE_TASK_DELIVERY_WINDOW_S
+# (longer than the visibility timeout: a killed worker's task comes back only after that).
+VITRINE_TASK_MAX_DELIVERIES = env_int("VITRINE_TASK_MAX_DELIVERIES", 3)
+VITRINE_TASK_DELIVERY_WINDOW_S = env_int("VITRINE_TASK_DELIVERY_WINDOW_S", 86400)
 # The sweeper (Celery beat): every interval it compares each product's document hash with its
 # stored embedding in every maintained index and re-enqueues the stale or missing ones, in
 # tasks of VITRINE_SWEEP_BATCH_SIZE. A product it enqueued is not enqueued again for the
