@@ -10,6 +10,7 @@ Production (docker-compose) sets both, turns `VITRINE_DEBUG` off and gives a rea
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from our own /static/
     "django_filters",
+    "axes",  # the admin login's lockout (see "Login protection" below)
     "catalog",
     "search",
 ]
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -244,6 +248,9 @@ REST_FRAMEWORK = {
     # client cannot dodge the throttle by sending a new X-Forwarded-For with every request.
     "NUM_PROXIES": env_int("VITRINE_NUM_PROXIES", 0),
 }
+# The storefront's search page (/search, GET and POST), per client like the API ("N/s|min|
+# hour|day"; empty = no limit): over it a shopper gets a friendly 429 page with Retry-After.
+VITRINE_STOREFRONT_THROTTLE = env("VITRINE_STOREFRONT_THROTTLE", "120/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vitrine API",
     "DESCRIPTION": "Multimodal product search for online shops.",
@@ -372,3 +379,20 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("VITRINE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VITRINE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("VITRINE_HSTS_PRELOAD", True)
+
+# --- Login protection (django-axes) ------------------------------------------------------------
+# The admin login locks an account after VITRINE_LOGIN_FAILURE_LIMIT wrong passwords (from any
+# client), and a client after as many failures (on any accounts), for VITRINE_LOGIN_COOLOFF_S;
+# the right password is refused meanwhile. Staff unlock early in the admin (Axes > Access
+# attempts: delete the rows) or with `manage.py axes_reset_username NAME` / `axes_reset_ip IP`.
+AUTHENTICATION_BACKENDS = [
+    "config.security.LoginGuard",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("VITRINE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("VITRINE_LOGIN_COOLOFF_S", 900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
+AXES_RESET_ON_SUCCESS = True  # a good login forgets that account's earlier slips
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
