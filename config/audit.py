@@ -141,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         print("make audit: pip-audit is not installed (make setup installs the dev tools)")
         return INCOMPLETE
     packages = required_distributions(ROOT / "pyproject.toml")
-    print(f"auditing {len(packages)} packages (pyproject.toml's, as installed) against {args.service}")
+    print(
+        f"auditing {len(packages)} packages (pyproject.toml's, as installed) against {args.service}"
+    )
     result, why = run_pip_audit(packages, args.service)
     if result is None:
         print(f"make audit: the advisory source ({args.service}) could not be reached: {why}")

@@ -62,5 +62,6 @@ class ProductEmbeddingAdmin(admin.ModelAdmin):
     def has_vector(self, obj: ProductEmbedding) -> bool:
         return obj.embedding is not None
 
+
 # Parked tasks' admin lives with its code; importing it registers it.
 from search.parking import admin as parking_admin  # noqa: E402, F401

@@ -38,5 +38,7 @@ class ParkedTaskAdmin(admin.ModelAdmin):
 
     @admin.action(description="Discard: drop the selected tasks for good", permissions=["delete"])
     def discard(self, request, queryset) -> None:
-        dropped = services.discard_parked_tasks(parked_ids=list(queryset.values_list("pk", flat=True)))
+        dropped = services.discard_parked_tasks(
+            parked_ids=list(queryset.values_list("pk", flat=True))
+        )
         self.message_user(request, f"Discarded {dropped} task(s).", messages.SUCCESS)

@@ -54,7 +54,9 @@ class CountedTask(Task):
                 deliveries=deliveries,
             )
         except Exception:
-            logger.exception("could not park task %s[%s]; it goes back to the queue", self.name, task_id)
+            logger.exception(
+                "could not park task %s[%s]; it goes back to the queue", self.name, task_id
+            )
             time.sleep(PARK_FAILED_PAUSE_S)
             raise Reject("could not park it", requeue=True) from None
         # Dropped, not run: requeue=False acknowledges the message for good.

@@ -44,7 +44,9 @@ def record_delivery(*, task_id: str, attempt: int) -> int | None:
 
 def remember_error(*, task_id: str, attempt: int, error: str) -> None:
     """The exception a delivery ended with, shown if the task is later parked."""
-    cache.set(f"{_key(task_id, attempt)}:error", error[:2000], settings.VITRINE_TASK_DELIVERY_WINDOW_S)
+    cache.set(
+        f"{_key(task_id, attempt)}:error", error[:2000], settings.VITRINE_TASK_DELIVERY_WINDOW_S
+    )
 
 
 def park_task(
@@ -90,7 +92,9 @@ def retry_parked_tasks(*, parked_ids: list[int]) -> int:
         with transaction.atomic():
             parked.delete()
             # Sent inside the transaction: if publishing fails, the delete is rolled back.
-            current_app.send_task(parked.task_name, args=parked.args, kwargs=parked.kwargs, **options)
+            current_app.send_task(
+                parked.task_name, args=parked.args, kwargs=parked.kwargs, **options
+            )
         sent += 1
     return sent
 

@@ -60,7 +60,12 @@ def test_a_known_vulnerability_fails_unless_allow_listed():
 
 def test_packages_the_source_could_not_answer_for_make_the_audit_incomplete_not_clean():
     report = classify(
-        {"dependencies": [*REPORT["dependencies"][2:], {"name": "torch", "skip_reason": "not found"}]},
+        {
+            "dependencies": [
+                *REPORT["dependencies"][2:],
+                {"name": "torch", "skip_reason": "not found"},
+            ]
+        },
         {},
     )
     assert report.exit_code == INCOMPLETE and report.skipped == ["torch: not found"]

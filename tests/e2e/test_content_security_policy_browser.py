@@ -38,19 +38,23 @@ def watched(page):
     page.add_init_script(COLLECT_VIOLATIONS)
     page.on(
         "console",
-        lambda m: console.append(m.text)
-        if (m.type == "error" and not m.text.startswith("Failed to load resource"))
-        or "Security Policy" in m.text
-        else None,
+        lambda m: (
+            console.append(m.text)
+            if (m.type == "error" and not m.text.startswith("Failed to load resource"))
+            or "Security Policy" in m.text
+            else None
+        ),
     )
     page.on("pageerror", lambda exc: console.append(f"uncaught: {exc}"))
     # Failed loads by URL (the console's own line does not say which); browsers ask for a
     # /favicon.ico the shop does not have.
     page.on(
         "response",
-        lambda r: console.append(f"{r.status} {r.url}")
-        if r.status >= 400 and not r.url.endswith("/favicon.ico")
-        else None,
+        lambda r: (
+            console.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
     )
 
     def check(where: str) -> None:
@@ -71,7 +75,10 @@ def test_storefront_admin_and_api_docs_work_under_the_csp(shop, live_server, wat
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
     # The stylesheet applied (a static file now, not an inline <style>).
-    assert page.locator(".site-header").evaluate("e => getComputedStyle(e).borderBottomStyle") == "solid"
+    assert (
+        page.locator(".site-header").evaluate("e => getComputedStyle(e).borderBottomStyle")
+        == "solid"
+    )
     page.check_csp("home")
 
     page.get_by_role("searchbox").first.fill("running shoes")

@@ -115,9 +115,9 @@ def test_a_task_that_kills_its_worker_every_time_is_parked_and_the_queue_keeps_f
     )
     assert "Sent 1 task(s) again." in response.content.decode()
     assert not ParkedTask.objects.filter(task_id=sent.id).exists()
-    assert wait_until(
-        lambda: ParkedTask.objects.filter(task_name=parked.task_name).exists()
-    ), tail()
+    assert wait_until(lambda: ParkedTask.objects.filter(task_name=parked.task_name).exists()), (
+        tail()
+    )
     again = ParkedTask.objects.get(task_name=parked.task_name)
     assert again.task_id != sent.id and again.args == [poison] and again.queue == queue
     assert poison_tasks.runs(poison) == 2 * MAX_DELIVERIES

@@ -36,7 +36,9 @@ def test_other_clients_and_staff_are_not_held_back(indexed_catalog, client, thre
     assert client.get("/search", {"q": "mug"}, REMOTE_ADDR="10.1.1.1").status_code == 429
     assert client.get("/search", {"q": "mug"}, REMOTE_ADDR="10.2.2.2").status_code == 200
     # A forged X-Forwarded-For does not make a new client (VITRINE_NUM_PROXIES is 0).
-    forged = client.get("/search", {"q": "mug"}, REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="9.9.9.9")
+    forged = client.get(
+        "/search", {"q": "mug"}, REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="9.9.9.9"
+    )
     assert forged.status_code == 429
     client.force_login(User.objects.create_user("ops", is_staff=True))
     assert all(
