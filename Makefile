@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 TEST_VAR_DIR ?= $(CURDIR)/var/test
 PYTEST_ARGS ?=
 
-.PHONY: help setup browser run stop test lint format clean bench
+.PHONY: help setup browser run stop test lint format clean bench audit
 
 help: ## list the targets
 	@echo "Vitrine — multimodal product search"
@@ -81,6 +81,13 @@ lint: setup ## ruff check, ruff format --check, and the import contracts (lint-i
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# Not in CI (.ci/run): it needs the advisory source (PyPI's JSON API, or AUDIT_ARGS='--service
+# osv'), and a new advisory must not fail an unrelated change. Exit 2 when it could not audit.
+AUDIT_ARGS ?=
+
+audit: setup ## known vulnerabilities in the dependencies (pip-audit), less audit-allowlist.toml
+	$(PY) -m config.audit $(AUDIT_ARGS)
 
 format: setup ## ruff format + ruff check --fix
 	$(VENV)/bin/ruff format .

@@ -9,7 +9,9 @@ from config.bootstrap import bootstrap
 # Before the app exists: Celery installs its Django fix-up only when this is set.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("vitrine")
+# Every task of every app counts its deliveries and is parked after too many
+# (search/parking/): a task that kills its worker each time must not be re-delivered forever.
+app = Celery("vitrine", task_cls="search.parking.delivery:CountedTask")
 
 
 @app.on_configure.connect

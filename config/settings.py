@@ -10,6 +10,7 @@ Production (docker-compose) sets both, turns `VITRINE_DEBUG` off and gives a rea
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from our own /static/
     "django_filters",
+    "axes",  # the admin login's lockout (see "Login protection" below)
+    "csp",  # the Content-Security-Policy header (see below)
     "catalog",
     "search",
 ]
@@ -63,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -185,6 +191,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 VITRINE_TASK_MAX_RETRIES = env_int("VITRINE_TASK_MAX_RETRIES", 5)
 VITRINE_TASK_RETRY_BACKOFF_S = env_int("VITRINE_TASK_RETRY_BACKOFF_S", 5)
 VITRINE_TASK_RETRY_BACKOFF_MAX_S = env_int("VITRINE_TASK_RETRY_BACKOFF_MAX_S", 300)
+# A task (any app's) whose worker died this many times while running it is parked on its next
+# delivery (admin: "Parked tasks", retry or discard) instead of being re-delivered forever.
+# Deliveries are counted in Redis per task id and retry for VITRINE_TASK_DELIVERY_WINDOW_S
+# (longer than the visibility timeout: a killed worker's task comes back only after that).
+VITRINE_TASK_MAX_DELIVERIES = env_int("VITRINE_TASK_MAX_DELIVERIES", 3)
+VITRINE_TASK_DELIVERY_WINDOW_S = env_int("VITRINE_TASK_DELIVERY_WINDOW_S", 86400)
 # The sweeper (Celery beat): every interval it compares each product's document hash with its
 # stored embedding in every maintained index and re-enqueues the stale or missing ones, in
 # tasks of VITRINE_SWEEP_BATCH_SIZE. A product it enqueued is not enqueued again for the
@@ -295,6 +307,9 @@ REST_FRAMEWORK = {
     # client cannot dodge the throttle by sending a new X-Forwarded-For with every request.
     "NUM_PROXIES": env_int("VITRINE_NUM_PROXIES", 0),
 }
+# The storefront's search page (/search, GET and POST), per client like the API ("N/s|min|
+# hour|day"; empty = no limit): over it a shopper gets a friendly 429 page with Retry-After.
+VITRINE_STOREFRONT_THROTTLE = env("VITRINE_STOREFRONT_THROTTLE", "120/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vitrine API",
     "DESCRIPTION": "Multimodal product search for online shops.",
@@ -439,3 +454,58 @@ STORAGES = {
     ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# --- Login protection (django-axes) ------------------------------------------------------------
+# The admin login locks an account after VITRINE_LOGIN_FAILURE_LIMIT wrong passwords (from any
+# client), and a client after as many failures (on any accounts), for VITRINE_LOGIN_COOLOFF_S;
+# the right password is refused meanwhile. Staff unlock early in the admin (Axes > Access
+# attempts: delete the rows) or with `manage.py axes_reset_username NAME` / `axes_reset_ip IP`.
+AUTHENTICATION_BACKENDS = [
+    "config.security.LoginGuard",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("VITRINE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("VITRINE_LOGIN_COOLOFF_S", 900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
+AXES_RESET_ON_SUCCESS = True  # a good login forgets that account's earlier slips
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------------
+# Every page (storefront, admin, API docs) runs only scripts and styles from our own static
+# files: no inline <script>, <style>, style="" or on* handlers anywhere (tests/e2e checks in a
+# real browser that nothing is blocked). Inline <svg> with presentation attributes is fine.
+# Product photos from a media host elsewhere (an absolute MEDIA_URL) are allowed as images.
+# VITRINE_CSP_REPORT_ONLY=1 sends it as Content-Security-Policy-Report-Only (the browser
+# reports, blocks nothing): for trying a customised template or a new proxy first.
+from csp.constants import NONE, SELF  # noqa: E402
+
+_media_origin = "/".join(MEDIA_URL.split("/")[:3]) if "://" in MEDIA_URL else None
+# Photos in an S3-compatible bucket (VITRINE_STORAGE=s3) come from its host: the custom domain,
+# else the endpoint, else AWS's bucket host.
+if env("VITRINE_STORAGE", "filesystem") == "s3":
+    if env("VITRINE_S3_CUSTOM_DOMAIN"):
+        _media_origin = "https://" + env("VITRINE_S3_CUSTOM_DOMAIN").strip("/")
+    elif env("VITRINE_S3_ENDPOINT_URL"):
+        _media_origin = "/".join(env("VITRINE_S3_ENDPOINT_URL").split("/")[:3])
+    else:
+        _media_origin = f"https://{env('VITRINE_S3_BUCKET')}.s3.amazonaws.com"
+_csp = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *([_media_origin] if _media_origin else [])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+if env_bool("VITRINE_CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
+else:
+    CONTENT_SECURITY_POLICY = _csp

@@ -67,3 +67,6 @@ class ProductEmbeddingAdmin(admin.ModelAdmin):
 
 # The "Search insights" page lives on the daily totals' admin (search.insights.dashboard).
 admin.site.register(InsightsDay, InsightsDashboardAdmin)
+
+# Parked tasks' admin lives with its code; importing it registers it.
+from search.parking import admin as parking_admin  # noqa: E402, F401

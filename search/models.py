@@ -131,3 +131,6 @@ from search.insights.models import (  # noqa: E402, F401
     ResultEvent,
     SearchEvent,
 )
+
+# Tasks set aside after too many deliveries (search/parking/): registered with the search app.
+from search.parking.models import ParkedTask  # noqa: E402, F401

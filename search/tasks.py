@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import Task, shared_task
+from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
@@ -14,6 +14,7 @@ from search.inference.loading import get_embedder
 from search.inference.remote import photo_from_payload
 from search.insights import draining, rollups
 from search.models import SearchIndex
+from search.parking.delivery import CountedTask
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def load_models_after_fork(**_kwargs) -> None:
             logger.exception("could not preload the embedder")
 
 
-class EmbedTask(Task):
+class EmbedTask(CountedTask):
     """An embedding task that gave up (its retries spent) marks its products as failed, so
     /healthz and the admin show them and the sweeper tries them again later."""
 
@@ -44,6 +45,7 @@ class EmbedTask(Task):
             )
         except Exception:  # the database may be what failed; the sweeper still finds them
             logger.exception("could not record the failure of task %s", task_id)
+        super().on_failure(exc, task_id, args, kwargs, einfo)
 
 
 @shared_task(
@@ -79,17 +81,18 @@ def sweep_stale_products() -> int:
 
 # --- Query-time inference on the GPU pool (VITRINE_REMOTE_INFERENCE) ---------------------------
 # search.inference.remote sends these by name. No retries and no late acks: a shopper is
-# waiting, and an answer after the deadline is worthless (the caller sets `expires`).
+# waiting, and an answer after the deadline is worthless (the caller sets `expires`); nor a
+# delivery count (search.parking): they are not re-delivered, and a query must not wait on it.
 
 
-@shared_task(ignore_result=False)
+@shared_task(ignore_result=False, count_deliveries=False)
 def encode_search_query(index_id: int, text: str, photo: str | None = None) -> list[float]:
     index = SearchIndex.objects.get(pk=index_id)
     vector = InProcessInference().encode_query(index, text=text, photo=photo_from_payload(photo))
     return vector.tolist()
 
 
-@shared_task(ignore_result=False)
+@shared_task(ignore_result=False, count_deliveries=False)
 def rerank_search_candidates(text: str, photo: str | None, product_ids: list[int]) -> dict:
     scores, notice = InProcessInference().rerank(
         text=text, photo=photo_from_payload(photo), product_ids=product_ids

@@ -49,6 +49,7 @@ from search.storefront.photo_store import (
     query_photo_bytes,
     store_query_photo,
 )
+from search.storefront.throttle import throttled
 
 
 def search_box(request: HttpRequest) -> dict:
@@ -76,6 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@throttled
 def search_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _take_photo(request)
