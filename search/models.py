@@ -131,3 +131,6 @@ from search.insights.models import (  # noqa: E402, F401
     ResultEvent,
     SearchEvent,
 )
+
+# Merchandising's tables (synonyms, rules) likewise live with their code (search/merchandising/).
+from search.merchandising.models import MerchandisingRule, SynonymSet  # noqa: E402, F401
