@@ -25,14 +25,14 @@ class SynonymSet(models.Model):
     class Meta:
         ordering = ["id"]
 
-    @property
-    def one_way(self) -> bool:
-        return bool(self.source)
-
     def __str__(self) -> str:
         if self.source:
             return f"{self.source} -> {', '.join(self.terms)}"
         return ", ".join(self.terms)
+
+    @property
+    def one_way(self) -> bool:
+        return bool(self.source)
 
 
 class MerchandisingRule(models.Model):

@@ -28,7 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from search.merchandising.models import SynonymSet
 from search.merchandising.versions import ProcessCopy, changed
-from search.retrieval.lexical import Alternative
+from search.types import Alternative
 
 MAX_TERM_CHARS = 100
 MAX_TERMS = 50  # per set
@@ -95,13 +95,15 @@ class SynonymFields:
     terms: list[str]
 
 
-def check_synonym_set(data: Mapping[str, Any], *, instance: SynonymSet | None = None) -> SynonymFields:
+def check_synonym_set(
+    data: Mapping[str, Any], *, instance: SynonymSet | None = None
+) -> SynonymFields:
     """`{"terms": [...]}` (multi-way, two terms at least) or `{"from": "...", "to": [...]}`
     (one-way). Raises SynonymsInvalid for an empty set, a set of one term, a duplicate term,
     control characters, an over-long term, unknown keys, and a one-way set that would make a
     circle with others (a -> b and b -> a: that is a multi-way set)."""
     if not isinstance(data, Mapping):
-        raise SynonymsInvalid({"detail": ["send an object: {\"terms\": [...]} or {\"from\", \"to\"}"]})
+        raise SynonymsInvalid({"detail": ['send an object: {"terms": [...]} or {"from", "to"}']})
     unknown = sorted(set(data) - {"terms", "from", "to"})
     if unknown:
         raise SynonymsInvalid({k: ["unknown field"] for k in unknown})
@@ -116,9 +118,7 @@ def check_synonym_set(data: Mapping[str, Any], *, instance: SynonymSet | None = 
             raise SynonymsInvalid({"terms": [f"the set {what}: a synonym set needs two terms"]})
         return SynonymFields("", terms)
     if "from" not in data or "to" not in data:
-        raise SynonymsInvalid(
-            {"detail": ["send terms (multi-way) or both from and to (one-way)"]}
-        )
+        raise SynonymsInvalid({"detail": ["send terms (multi-way) or both from and to (one-way)"]})
     source = _term(data["from"], "from")
     targets = _terms(data["to"], "to")
     if not targets:
@@ -147,7 +147,7 @@ def _refuse_circles(source: str, targets: list[str], instance: SynonymSet | None
                     "to": [
                         f"circular: {source!r} -> {', '.join(targets)!s} while another one-way "
                         f"set leads back to {source!r}; words that find each other are one "
-                        "multi-way set (send {\"terms\": [...]})"
+                        'multi-way set (send {"terms": [...]})'
                     ]
                 }
             )
@@ -159,9 +159,7 @@ def _refuse_circles(source: str, targets: list[str], instance: SynonymSet | None
 # --- Writing ---------------------------------------------------------------------------------
 
 
-def save_synonym_set(
-    *, data: Mapping[str, Any], instance: SynonymSet | None = None
-) -> SynonymSet:
+def save_synonym_set(*, data: Mapping[str, Any], instance: SynonymSet | None = None) -> SynonymSet:
     """Check and save one set (a new one, or `instance` changed); every process sees it on
     its next search (within seconds)."""
     fields = check_synonym_set(data, instance=instance)
@@ -356,7 +354,9 @@ def expand_query(query: str) -> Expansion:
                 matched = " ".join(words[i : i + size])
                 for entry in found:
                     alts = entry.alternatives
-                    applied.append(AppliedSynonym(entry.set_id, matched, tuple(a.text for a in alts)))
+                    applied.append(
+                        AppliedSynonym(entry.set_id, matched, tuple(a.text for a in alts))
+                    )
                     alternatives += [
                         Alternative(lexemes=entry.lexemes, tsquery=a.tsquery) for a in alts
                     ]

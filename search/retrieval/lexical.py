@@ -20,7 +20,7 @@ from search.replicas import read_connection
 from search.retrieval.counting import matches_words
 from search.retrieval.filters import FilterShape, filter_clause, filter_values
 from search.retrieval.statement import fetch_with_settings, render
-from search.types import Candidate, FacetRow
+from search.types import Alternative, Candidate, FacetRow
 
 # pg_trgm's word similarity a near-miss needs to match (its own default is 0.6): 0.5 lets
 # one typo in a short word through ("sneakrs", "iphnoe") without matching unrelated words.
@@ -110,16 +110,6 @@ FROM unnest(tsvector_to_array(to_tsvector('english', %(q)s))) AS t(lexeme)
 LEFT JOIN search_lexemestat s ON s.lexeme = t.lexeme
 LEFT JOIN search_lexemestat total ON total.lexeme = ''
 """
-
-
-@dataclass(frozen=True)
-class Alternative:
-    """Another way to say some of the query's words (a synonym, search.merchandising):
-    `lexemes`, the stemmed query words it stands for; `tsquery`, the alternative as
-    PostgreSQL's text of a phrase tsquery (phraseto_tsquery), sent as a parameter."""
-
-    lexemes: frozenset[str]
-    tsquery: str
 
 
 @dataclass(frozen=True)
