@@ -150,8 +150,9 @@ def _word(i: int, alts: tuple[int, ...]) -> sql.Composable:
 def _word_score(words: int, alts: tuple[int, ...] = ()) -> sql.Composable:
     """The idf-weighted word part of the keyword score as one inline expression over the
     parameters `_idf<i>` and `_lex<i>` (the weights are read once per query, not computed
-    per row). A word with synonyms scores its best of the word and SYNONYM_WEIGHT times its
-    synonyms."""
+    per row). A word with synonyms scores its best of the word and its synonyms times
+    `_altw<i>` (SYNONYM_WEIGHT, shared among the query words a synonym stands for: "phone
+    case" for "iphone case" scores half of itself for each)."""
     parts = [
         sql.SQL("{idf} * ts_rank({weights}, l.document, {word}, 1)").format(
             idf=sql.Placeholder(f"_idf{i}"), weights=_FIELD_WEIGHTS, word=_lexeme(i)
@@ -164,7 +165,7 @@ def _word_score(words: int, alts: tuple[int, ...] = ()) -> sql.Composable:
             idf=sql.Placeholder(f"_idf{i}"),
             weights=_FIELD_WEIGHTS,
             word=_lexeme(i),
-            syn=sql.Literal(SYNONYM_WEIGHT),
+            syn=sql.Placeholder(f"_altw{i}"),
             alt=_alternatives(i),
         )
         for i in range(words)
@@ -297,12 +298,17 @@ def _synonyms_of(
     words: list[_QueryWord], synonyms: Sequence[Alternative], params: dict
 ) -> tuple[int, ...]:
     """Which query words have synonyms; each one's as parameter `_alt<i>`, one tsquery text
-    OR-ing the alternatives' phrase tsqueries (PostgreSQL's own text of each)."""
+    OR-ing the alternatives' phrase tsqueries (PostgreSQL's own text of each), and their
+    weight `_altw<i>`."""
     alts = []
+    lexemes = {w.lexeme for w in words}
     for i, word in enumerate(words):
-        found = [a.tsquery for a in synonyms if word.lexeme in a.lexemes]
+        found = [a for a in synonyms if word.lexeme in a.lexemes]
         if found:
-            params[f"_alt{i}"] = " | ".join(f"( {tsquery} )" for tsquery in dict.fromkeys(found))
+            tsqueries = dict.fromkeys(a.tsquery for a in found)
+            params[f"_alt{i}"] = " | ".join(f"( {tsquery} )" for tsquery in tsqueries)
+            shared = max(len(a.lexemes & lexemes) for a in found)
+            params[f"_altw{i}"] = SYNONYM_WEIGHT / shared
             alts.append(i)
     return tuple(alts)
 
