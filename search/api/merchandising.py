@@ -35,29 +35,24 @@ from search.merchandising.synonyms import (
 REFUSED = OpenApiResponse(description="Invalid: the body names each field and the reason")
 NOT_STAFF = OpenApiResponse(description="Staff only (log in, or send a staff user's token)")
 
-SynonymSetIn = inline_serializer(
-    "SynonymSetIn",
-    {
-        "terms": serializers.ListField(
-            child=serializers.CharField(), required=False,
-            help_text='multi-way: every term finds the others, e.g. ["sneakers", "trainers"]',
-        ),
-        "from": serializers.CharField(required=False, help_text='one-way: "iphone case"'),
-        "to": serializers.ListField(
-            child=serializers.CharField(), required=False,
-            help_text='what `from` also finds, e.g. ["phone case"]',
-        ),
-    },
-)  # fmt: skip
-SynonymSetOut = inline_serializer(
-    "SynonymSet",
-    {
-        "id": serializers.IntegerField(),
-        "terms": serializers.ListField(child=serializers.CharField(), required=False),
-        "from": serializers.CharField(required=False),
-        "to": serializers.ListField(child=serializers.CharField(), required=False),
-    },
-)
+
+class SynonymSetSerializer(serializers.Serializer):
+    """A synonym set: `terms` (multi-way: every term finds the others) or `from` and `to`
+    (one-way: `from` also finds `to`, not the other way round)."""
+
+    id = serializers.IntegerField(read_only=True)
+    terms = serializers.ListField(
+        child=serializers.CharField(), required=False,
+        help_text='multi-way, e.g. ["sneakers", "trainers", "running shoes"]',
+    )  # fmt: skip
+    to = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text='e.g. ["phone case"]'
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(required=False, help_text='e.g. "iphone case"')
+        return fields
 
 
 SynonymCsvIn = inline_serializer("SynonymCsv", {"file": serializers.FileField()})
@@ -115,11 +110,13 @@ class SynonymListView(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: SynonymSetOut(many=True), 403: NOT_STAFF})
+    @extend_schema(responses={200: SynonymSetSerializer(many=True), 403: NOT_STAFF})
     def get(self, request: Request) -> Response:
         return Response([synonym_set_data(s) for s in SynonymSet.objects.order_by("id")])
 
-    @extend_schema(request=SynonymSetIn, responses={201: SynonymSetOut, 400: REFUSED})
+    @extend_schema(
+        request=SynonymSetSerializer, responses={201: SynonymSetSerializer, 400: REFUSED}
+    )
     def post(self, request: Request) -> Response:
         try:
             synonym_set = save_synonym_set(data=request.data)
@@ -131,7 +128,9 @@ class SynonymListView(APIView):
 class SynonymDetailView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: SynonymSetOut, 404: OpenApiResponse(description="No such set")})
+    @extend_schema(
+        responses={200: SynonymSetSerializer, 404: OpenApiResponse(description="No such set")}
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(synonym_set_data(get_object_or_404(SynonymSet, pk=pk)))
 

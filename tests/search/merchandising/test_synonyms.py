@@ -137,7 +137,7 @@ def test_csv_export_then_import_gives_the_same_sets(db):
 
 
 def test_a_csv_with_a_bad_row_adds_nothing_and_names_the_row(db):
-    text = "from,terms\n,\"sneakers, trainers\"\n,lonely\n"
+    text = 'from,terms\n,"sneakers, trainers"\n,lonely\n'
     with pytest.raises(SynonymsInvalid, match="row 3"):
         import_csv(text=text)
     assert not SynonymSet.objects.exists()
