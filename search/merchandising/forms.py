@@ -92,11 +92,11 @@ def _number(text: str, kind: type) -> Any:
 
 class MerchandisingRuleForm(forms.ModelForm):
     pins_text = forms.CharField(
-        label="pins", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Pins", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="one per line: SKU and place (1 = first), e.g. MUG-050 1",
     )  # fmt: skip
     boosts_text = forms.CharField(
-        label="boosts", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Boosts", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="one per line: brand, category or attribute, what, factor from 0.5 (bury) "
         "to 2 (boost), e.g. brand Stride 1.5 / category footwear/boots 0.5 / attribute "
         "color:red 2",
