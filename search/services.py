@@ -3,8 +3,8 @@ and the CLI share. Orchestration only: the request comes parsed (search.query), 
 fusion are search.retrieval's, the ranking rules search.ranking's, the rerank step
 search.rerank's, the facets search.facets'.
 
-    request -> keyword leg + vector leg (filters inside each) -> fusion -> rerank the top
-            -> facets -> sort -> one page
+    request -> keyword leg (+ synonyms) + vector leg (filters inside each) -> fusion
+            -> rerank the top -> merchandising rules -> facets -> sort -> one page
 
 A query's whole ranked list is cached briefly (page 2 comes from the same list as page 1),
 and text queries' vectors longer; each search reads the cache in one round trip and writes
