@@ -471,6 +471,7 @@ AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
 AXES_RESET_ON_SUCCESS = True  # a good login forgets that account's earlier slips
 AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner on every manage.py command and process start
 
 # --- Content-Security-Policy (django-csp) --------------------------------------------------------
 # Every page (storefront, admin, API docs) runs only scripts and styles from our own static

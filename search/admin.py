@@ -4,6 +4,7 @@ from search.indexing.indexes import index_status
 from search.indexing.sweeper import TASK_FAILED_PREFIX
 from search.insights.dashboard import InsightsDashboardAdmin
 from search.insights.models import InsightsDay
+from search.merchandising import admin as merchandising_admin  # noqa: F401 (registers them)
 from search.models import ProductEmbedding, SearchIndex
 
 

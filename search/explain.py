@@ -9,7 +9,7 @@ document holds, and the similarity of the products the vector leg's top list did
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -26,6 +26,7 @@ from search.types import (
     FusionStage,
     KeywordStage,
     RerankStage,
+    RuleStage,
     SortStage,
     VectorStage,
 )
@@ -45,6 +46,10 @@ class RankingTrace:
     rerank_scores: dict[int, float]
     index: SearchIndex | None = None
     query_vector: np.ndarray | None = None
+    # Merchandising rules act last: the order before them, and what they did to whom
+    # (search.merchandising.rules.RuleEffect by product id).
+    before_rules: list[int] | None = None
+    rule_effects: dict = field(default_factory=dict)
 
 
 def explain_page(
@@ -63,7 +68,11 @@ def explain_page(
     # leg's own score.
     by_score = fusion_ranks or _score_ranks(trace.retrieved)
     exact = {c.product_id: c for c in trace.retrieved if c.exact}
-    reranked = {pid: i for i, pid in enumerate(relevance, start=1)} if trace.rerank_scores else {}
+    reranked_order = trace.before_rules if trace.before_rules is not None else relevance
+    reranked = (
+        {pid: i for i, pid in enumerate(reranked_order, start=1)} if trace.rerank_scores else {}
+    )
+    final = {pid: i for i, pid in enumerate(relevance, start=1)}
 
     explanations = {}
     for position, pid in enumerate(page_ids, start=start + 1):
@@ -100,13 +109,18 @@ def explain_page(
                     moved=by_score[pid] - retrieved[pid],
                 )
             )
-        if reranked:
+        if reranked and pid in reranked:
             stages.append(
                 RerankStage(
                     score=trace.rerank_scores.get(pid),
                     rank=reranked[pid],
                     moved=retrieved[pid] - reranked[pid],
                 )
+            )
+        if (effect := trace.rule_effects.get(pid)) is not None and pid in final:
+            moved = None if effect.before is None else effect.before - final[pid]
+            stages.append(
+                RuleStage(action=effect.action, rules=effect.rules, rank=final[pid], moved=moved)
             )
         if sort != "relevance":
             stages.append(SortStage(by=sort, rank=position))
@@ -188,6 +202,10 @@ def describe_stage(stage: ExplainStage) -> str:
         if stage.score is None:
             return f"Reranker: below the reranked top, rank {stage.rank}"
         return f"Reranker: score {stage.score:.3f}, rank {stage.rank}{_moved(stage.moved)}"
+    if isinstance(stage, RuleStage):
+        which = ", ".join(f"#{r}" if r is not None else "(this draft)" for r in stage.rules)
+        moved = " (not in the ranking)" if stage.moved is None else _moved(stage.moved)
+        return f"Merchandising rule {which}: {stage.action}, rank {stage.rank}{moved}"
     if isinstance(stage, SortStage):
         return f"Sorted by {stage.by.replace('_', ' ')}: rank {stage.rank}"
     return str(stage)

@@ -134,3 +134,5 @@ from search.insights.models import (  # noqa: E402, F401
 
 # Tasks set aside after too many deliveries (search/parking/): registered with the search app.
 from search.parking.models import ParkedTask  # noqa: E402, F401
+# Merchandising's tables (synonyms, rules) likewise live with their code (search/merchandising/).
+from search.merchandising.models import MerchandisingRule, SynonymSet  # noqa: E402, F401

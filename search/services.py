@@ -3,8 +3,8 @@ and the CLI share. Orchestration only: the request comes parsed (search.query), 
 fusion are search.retrieval's, the ranking rules search.ranking's, the rerank step
 search.rerank's, the facets search.facets'.
 
-    request -> keyword leg + vector leg (filters inside each) -> fusion -> rerank the top
-            -> facets -> sort -> one page
+    request -> keyword leg (+ synonyms) + vector leg (filters inside each) -> fusion
+            -> rerank the top -> merchandising rules -> facets -> sort -> one page
 
 A query's whole ranked list is cached briefly (page 2 comes from the same list as page 1),
 and text queries' vectors longer; each search reads the cache in one round trip and writes
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.conf import settings
@@ -28,6 +28,8 @@ from search.facets import compute_facets, selected_values, with_brand_facet
 from search.indexing.indexes import active_index, active_index_for_search
 from search.inference.backend import configured_model_modalities, inference_backend
 from search.inference.encoding import PhotoQueryUnsupported
+from search.merchandising.pipeline import NO_MERCHANDISING, Merchandising, merchandising_for
+from search.merchandising.rules import apply_rules, rules_for
 from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchRequest
 from search.ranking import sorted_by
@@ -108,6 +110,9 @@ def search_products(
     if request.mode == "lexical" and not request.query:
         raise InvalidSearch("lexical mode searches words: give a query text")
     started = time.perf_counter()
+    # A merchandiser's redirect answers before any ranking (search.merchandising.rules).
+    if (redirect := rules_for(request).redirect) is not None:
+        return _redirected(request, redirect)
     # Read once per search: the cache key, the vector leg and the model info all use it.
     index = active_index_for_search()
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
@@ -162,6 +167,26 @@ def search_products(
         suggestion=ranking.suggestion,
         sort=request.sort,
         also_like=also_like,
+        applied_rules=ranking.applied_rules,
+        applied_synonyms=ranking.applied_synonyms,
+    )
+
+
+def _redirected(request: SearchRequest, rule) -> SearchResponse:
+    """The answer of a search a rule sends elsewhere: the URL, no results."""
+    return SearchResponse(
+        query=request.query,
+        results=[],
+        count=0,
+        page=request.page,
+        page_size=request.page_size,
+        timings_ms={"encode": 0.0, "retrieve": 0.0, "rerank": 0.0, "total": 0.0},
+        model=model_info(),
+        query_truncated=request.query_truncated,
+        mode=request.mode,
+        sort=request.sort,
+        redirect=rule.redirect,
+        applied_rules=[rule.data()],
     )
 
 
@@ -181,6 +206,10 @@ def _cached_ranking(
     """The ranking from the results cache, or ranked now and cached. Both cache reads (the
     ranking, the query's vector) go in one Redis round trip, and both writes in another."""
     key = _ranking_cache_key(request, index, limit)
+    # Synonyms and rules shape the ranking: what applies to this query is in its key, so a
+    # change shows on the next search (search.merchandising).
+    merchandising = merchandising_for(request)
+    key = merchandising.keyed(key)
     vector_key = _query_vector_key(index, request)
     found = cache.get_many([key, vector_key] if vector_key else [key])
     # Explaining ranks afresh (the cached ranking keeps no per-leg detail); the same steps
@@ -188,7 +217,10 @@ def _cached_ranking(
     ranking = None if request.explain else found.get(key)
     if ranking is None:
         writes: CacheWrites = {}
-        ranking = _rank(request, timings, index, found.get(vector_key), writes, limit)
+        ranking = _rank(
+            request, timings, index, found.get(vector_key), writes, limit,
+            merchandising=merchandising,
+        )  # fmt: skip
         plain = ranking if ranking.trace is None else replace(ranking, trace=None)
         writes[key] = (plain, RESULTS_CACHE_S)
         _write_each(writes)
@@ -266,6 +298,9 @@ class _Ranking:
     suggestion: str | None = None
     counted: list[int] | None = None
     trace: RankingTrace | None = None  # what explains it, when asked (never cached)
+    # What merchandising did (search.merchandising): as the response names them.
+    applied_rules: list[dict] = field(default_factory=list)
+    applied_synonyms: list[dict] = field(default_factory=list)
 
 
 def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None, limit: int) -> str:
@@ -325,6 +360,7 @@ def _rank(
     cached_vector: bytes | None,
     writes: CacheWrites,
     limit: int,
+    merchandising: Merchandising = NO_MERCHANDISING,
 ) -> _Ranking:
     notices: list[str] = []
     mode = "vector" if not request.query else request.mode
@@ -364,7 +400,10 @@ def _rank(
     if mode in ("hybrid", "lexical"):
         t = time.perf_counter()
         legs["lexical"] = lexical_candidates(
-            query=request.query, limit=limit, filters=request.filters
+            query=request.query,
+            limit=limit,
+            filters=request.filters,
+            synonyms=merchandising.synonyms.alternatives,
         )
         timings["retrieve"] += (time.perf_counter() - t) * 1000
 
@@ -396,6 +435,15 @@ def _rank(
             index=index, query_vector=query_vector, leg=legs["vector"], filters=request.filters
         )
     counts = counted_products(fused, scale=scale)
+    # Merchandising rules act last, after the rerank: hides, boosts, pins (a pinned product
+    # counts; search.merchandising.rules).
+    before_rules, rule_effects = order, {}
+    if merchandising.rules:
+        ruled = apply_rules(
+            merchandising.rules, order=order, counts=counts, filters=request.filters
+        )
+        order, counts, rule_effects = ruled.order, ruled.counts, ruled.effects
+        retrieval.update({pid: 0.0 for pid in ruled.added})
     counted = [pid for pid in order if pid in counts]
     # The legs read each candidate's facet fields with it: no second query over the list.
     known = {c.product_id: c.facet_row for leg in legs.values() for c in leg if c.facet_row}
@@ -406,6 +454,8 @@ def _rank(
         if suggestion == request.query.lower():
             suggestion = None
     ranking = _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion, counted)
+    ranking.applied_rules = merchandising.rules.data()
+    ranking.applied_synonyms = [a.data() for a in merchandising.synonyms.applied]
     if request.explain:
         ranking.trace = RankingTrace(
             query=request.query,
@@ -415,6 +465,8 @@ def _rank(
             rerank_scores=rerank_scores,
             index=index,
             query_vector=query_vector if "vector" in legs else None,
+            before_rules=before_rules,
+            rule_effects=rule_effects,
         )
     return ranking
 

@@ -33,6 +33,16 @@ class Candidate:
     similarity: float | None = None
 
 
+@dataclass(frozen=True)
+class Alternative:
+    """Another way to say some of a query's words, for the keyword leg (a synonym:
+    search.merchandising.synonyms): `lexemes`, the stemmed query words it stands for;
+    `tsquery`, the alternative as PostgreSQL's text of a phrase tsquery (phraseto_tsquery)."""
+
+    lexemes: frozenset[str]
+    tsquery: str
+
+
 @dataclass
 class FacetValue:
     value: str  # what goes in the query string to select it
@@ -148,7 +158,22 @@ class SortStage:
     rank: int
 
 
-ExplainStage = KeywordStage | VectorStage | FusionStage | ExactMatchStage | RerankStage | SortStage
+@dataclass(frozen=True)
+class RuleStage:
+    """A merchandising rule moved it (search.merchandising.rules): `action` "pinned",
+    "boosted" or "buried", by `rules` (their ids); `rank`: its place after the rules;
+    `moved`: places gained (None: the ranking did not hold it, a pin brought it)."""
+
+    stage: str = field(default="rule", init=False)
+    action: str
+    rules: tuple[int | None, ...]
+    rank: int
+    moved: int | None
+
+
+ExplainStage = (
+    KeywordStage | VectorStage | FusionStage | ExactMatchStage | RerankStage | RuleStage | SortStage
+)
 
 
 @dataclass(frozen=True)
@@ -178,6 +203,11 @@ class SearchResponse:
     # This search's id in search insights (search.insights.recording): result events name
     # it. None when recording is off (VITRINE_ANALYTICS=0) or the event could not be kept.
     search_id: str | None = None
+    # Merchandising (search.merchandising): where a rule sends this query instead (no
+    # results then), the rules that acted and the synonyms the keyword leg also searched.
+    redirect: str | None = None
+    applied_rules: list[dict] = field(default_factory=list)
+    applied_synonyms: list[dict] = field(default_factory=list)
 
     @property
     def num_pages(self) -> int:
@@ -234,4 +264,7 @@ def search_response_data(response: SearchResponse) -> dict:
         "suggestion": response.suggestion,
         "also_like": [search_hit_data(hit) for hit in response.also_like],
         "search_id": response.search_id,
+        "redirect": response.redirect,
+        "applied_rules": response.applied_rules,
+        "applied_synonyms": response.applied_synonyms,
     }

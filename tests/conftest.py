@@ -89,6 +89,11 @@ def _fresh_cache():
     # The process-local ones: their rows may be another test's.
     forget_active_index()
     forget_category_labels()
+    from search.merchandising.rules import forget_rules
+    from search.merchandising.synonyms import forget_synonyms
+
+    forget_rules()
+    forget_synonyms()
 
 
 def _wait_for_worker(app, name: str, proc: subprocess.Popen, timeout: float = 60) -> None:

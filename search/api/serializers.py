@@ -155,6 +155,18 @@ class RerankStageSerializer(serializers.Serializer):
     moved = serializers.IntegerField(help_text="places gained by the rerank")
 
 
+class RuleStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["rule"])
+    action = serializers.ChoiceField(choices=["pinned", "boosted", "buried"])
+    rules = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True), help_text="the rules' ids"
+    )
+    rank = serializers.IntegerField(help_text="its place after the rules")
+    moved = serializers.IntegerField(
+        allow_null=True, help_text="places gained (null: a pin brought it, unranked)"
+    )
+
+
 class SortStageSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=["sort"])
     by = serializers.ChoiceField(choices=[s for s in SORTS if s != "relevance"])
@@ -174,6 +186,7 @@ class ExplanationSerializer(serializers.Serializer):
             "fusion": FusionStageSerializer,
             "exact_match": ExactMatchStageSerializer,
             "rerank": RerankStageSerializer,
+            "rule": RuleStageSerializer,
             "sort": SortStageSerializer,
         },
         resource_type_field_name="stage",
@@ -240,6 +253,25 @@ class FacetSerializer(serializers.Serializer):
     values = FacetValueSerializer(many=True)
 
 
+class AppliedRuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    match = serializers.ChoiceField(choices=["exact", "contains", "category"])
+    query = serializers.CharField(help_text="the rule's query (exact or contains)")
+    category = serializers.CharField(help_text="the rule's category (category rules)")
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=["pin", "hide", "boost", "redirect"])
+    )
+
+
+class AppliedSynonymSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the synonym set")
+    matched = serializers.CharField(help_text="the query's words it matched")
+    alternatives = serializers.ListField(
+        child=serializers.CharField(), help_text="what the keyword leg also searched for"
+    )
+
+
 class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField()
     query_truncated = serializers.BooleanField()
@@ -280,6 +312,19 @@ class SearchResponseSerializer(serializers.Serializer):
             "shopper clicks a result, adds it to the cart or buys it. null when search "
             "insights are off (VITRINE_ANALYTICS=0) or could not record this search."
         ),
+    )
+    redirect = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "Where a merchandising rule sends this query (a URL or a path of the shop): "
+            "show that page; `results` is empty then. null otherwise."
+        ),
+    )
+    applied_rules = AppliedRuleSerializer(
+        many=True, help_text="the merchandising rules that acted on this search, in order"
+    )
+    applied_synonyms = AppliedSynonymSerializer(
+        many=True, help_text="the synonyms the keyword leg also searched for"
     )
 
 

@@ -78,9 +78,10 @@ def _answer(request: Request, search: SearchRequest) -> Response:
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
-    result.search_id = record_search(
-        search=search, response=result, source=Source.API, http_request=request
-    )
+    if result.redirect is None:  # a query a rule sends elsewhere found nothing to record
+        result.search_id = record_search(
+            search=search, response=result, source=Source.API, http_request=request
+        )
     return Response(search_response_data(result))
 
 

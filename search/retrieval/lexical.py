@@ -20,12 +20,16 @@ from search.replicas import read_connection
 from search.retrieval.counting import matches_words
 from search.retrieval.filters import FilterShape, filter_clause, filter_values
 from search.retrieval.statement import fetch_with_settings, render
-from search.types import Candidate, FacetRow
+from search.types import Alternative, Candidate, FacetRow
 
 # pg_trgm's word similarity a near-miss needs to match (its own default is 0.6): 0.5 lets
 # one typo in a short word through ("sneakrs", "iphnoe") without matching unrelated words.
 # The relevance figures in docs/BENCHMARKS.md were measured with it.
 TRIGRAM_THRESHOLD = 0.5
+
+# How much a synonym's match weighs beside a match of the words typed (search.merchandising):
+# a product holding "trainers" for "sneakers" ranks a little below one holding "sneakers".
+SYNONYM_WEIGHT = 0.8
 
 # ts_rank's weights for the document's D, C, B and A parts (description, attributes,
 # brand/category, name/SKU: see search.indexing.lexical).
@@ -52,7 +56,7 @@ matched AS MATERIALIZED (
      CROSS JOIN q
      JOIN catalog_product p ON p.id = l.product_id
      LEFT JOIN catalog_category c ON c.id = p.category_id
-     WHERE l.document @@ q.loose {rarer_words} AND {where}
+     WHERE {loose_match} {rarer_words} AND {where}
      ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
               {word_score} + ts_rank({weights}, l.document, q.strict, 1) DESC,
               l.product_id
@@ -131,13 +135,38 @@ def _lexeme(i: int) -> sql.Composable:
     return sql.SQL("quote_literal({})::tsquery").format(sql.Placeholder(f"_lex{i}"))
 
 
-def _word_score(words: int) -> sql.Composable:
+def _alternatives(i: int) -> sql.Composable:
+    """The synonyms of query word `i` (parameter `_alt<i>`) as one tsquery."""
+    return sql.SQL("{}::tsquery").format(sql.Placeholder(f"_alt{i}"))
+
+
+def _word(i: int, alts: tuple[int, ...]) -> sql.Composable:
+    """Query word `i`, or any of its synonyms when it has some."""
+    if i not in alts:
+        return _lexeme(i)
+    return sql.SQL("({} || {})").format(_lexeme(i), _alternatives(i))
+
+
+def _word_score(words: int, alts: tuple[int, ...] = ()) -> sql.Composable:
     """The idf-weighted word part of the keyword score as one inline expression over the
     parameters `_idf<i>` and `_lex<i>` (the weights are read once per query, not computed
-    per row)."""
+    per row). A word with synonyms scores its best of the word and its synonyms times
+    `_altw<i>` (SYNONYM_WEIGHT, shared among the query words a synonym stands for: "phone
+    case" for "iphone case" scores half of itself for each)."""
     parts = [
         sql.SQL("{idf} * ts_rank({weights}, l.document, {word}, 1)").format(
             idf=sql.Placeholder(f"_idf{i}"), weights=_FIELD_WEIGHTS, word=_lexeme(i)
+        )
+        if i not in alts
+        else sql.SQL(
+            "{idf} * greatest(ts_rank({weights}, l.document, {word}, 1),"
+            " {syn} * ts_rank({weights}, l.document, {alt}, 1))"
+        ).format(
+            idf=sql.Placeholder(f"_idf{i}"),
+            weights=_FIELD_WEIGHTS,
+            word=_lexeme(i),
+            syn=sql.Placeholder(f"_altw{i}"),
+            alt=_alternatives(i),
         )
         for i in range(words)
     ]
@@ -164,12 +193,13 @@ def _rarer_words(
     return rarer
 
 
-def _held_words(words: int) -> sql.Composable:
+def _held_words(words: int, alts: tuple[int, ...] = ()) -> sql.Composable:
     """Which query words a document holds, as the bits of one number: word `i` adds
-    parameter `_bit<i>` (2**i) when the document holds it (`_lex<i>`)."""
+    parameter `_bit<i>` (2**i) when the document holds it (`_lex<i>`) or one of its
+    synonyms (so a synonym counts as the word it stands for)."""
     parts = [
         sql.SQL("{bit} * (l.document @@ {word})::int").format(
-            bit=sql.Placeholder(f"_bit{i}"), word=_lexeme(i)
+            bit=sql.Placeholder(f"_bit{i}"), word=_word(i, alts)
         )
         for i in range(words)
     ]
@@ -177,33 +207,48 @@ def _held_words(words: int) -> sql.Composable:
 
 
 @lru_cache(maxsize=256)
-def _statement(shape: FilterShape, words: int, rarer: tuple[int, ...] | None) -> str:
+def _statement(
+    shape: FilterShape, words: int, rarer: tuple[int, ...] | None, alts: tuple[int, ...] = ()
+) -> str:
     """The keyword leg for filters of this shape, this many query words, narrowed to these
     rarer words (OR-ed by PostgreSQL, which folds them into one constant tsquery at planning,
-    as a literal would be)."""
+    as a literal would be), these words having synonyms (none: the statement is the same as
+    without synonyms at all)."""
     narrowing = sql.SQL("")
     if rarer:
         narrowing = sql.SQL("AND l.document @@ ({})").format(
-            sql.SQL(" || ").join(_lexeme(i) for i in rarer)
+            sql.SQL(" || ").join(_word(i, alts) for i in rarer)
+        )
+    loose = sql.SQL("l.document @@ q.loose")
+    if alts:  # a document holding only a synonym matches too
+        loose = sql.SQL("l.document @@ (q.loose || {})").format(
+            sql.SQL(" || ").join(_alternatives(i) for i in alts)
         )
     return render(
         _LEXICAL_SQL.format(
             where=filter_clause(shape),
-            word_score=_word_score(words),
-            held_words=_held_words(words),
+            word_score=_word_score(words, alts),
+            held_words=_held_words(words, alts),
             rarer_words=narrowing,
+            loose_match=loose,
             weights=_FIELD_WEIGHTS,
         )
     )
 
 
 def lexical_candidates(
-    *, query: str, limit: int, filters: SearchFilters | None = None
+    *,
+    query: str,
+    limit: int,
+    filters: SearchFilters | None = None,
+    synonyms: Sequence[Alternative] = (),
 ) -> list[Candidate]:
     """Products matching the query's words (stemmed, weighted by field), near-misses of the
     name/brand/SKU by trigram similarity ("sneakrs", "iphone 1"), and exact SKU or brand
     matches first. Each candidate says whether it matches the query's words as the result
-    count means it (`matched`: search.retrieval.counting.matches_words)."""
+    count means it (`matched`: search.retrieval.counting.matches_words). `synonyms`: other
+    ways to say some of the words (search.merchandising.synonyms), matched like them and
+    scored a little below them."""
     if not query.strip():
         return []
     shape, params = filter_values(filters)
@@ -217,12 +262,18 @@ def lexical_candidates(
     words = _query_words(query, settings.SEARCH_LEXICAL_IDF)
     for i, word in enumerate(words):
         params[f"_lex{i}"], params[f"_idf{i}"] = word.lexeme, word.idf
+    alts = _synonyms_of(words, synonyms, params)
     plain = not words or words[0].plain_query
-    # A word no keyword document holds (once the statistics exist): likely a misspelling.
-    misspelt = any(w.ndoc == 0 for w in words) or not words or words[0].catalog_size == 0
+    # A word no keyword document holds (once the statistics exist): likely a misspelling
+    # (not when it has synonyms: the shop says it means something).
+    misspelt = (
+        any(w.ndoc == 0 and i not in alts for i, w in enumerate(words))
+        or not words
+        or words[0].catalog_size == 0
+    )
     params.update(plain=plain, misspelt=misspelt)
     params.update({f"_bit{i}": 1 << i for i in range(len(words))})
-    statement = _statement(shape, len(words), _rarer_words(words, first_stage, filters))
+    statement = _statement(shape, len(words), _rarer_words(words, first_stage, filters), alts)
     gucs = {"pg_trgm.word_similarity_threshold": str(TRIGRAM_THRESHOLD)}
     rows = fetch_with_settings(gucs, statement, params)
     return [
@@ -241,6 +292,25 @@ def lexical_candidates(
         )
         for pid, score, exact, held, satisfies, near_miss, *row in rows
     ]
+
+
+def _synonyms_of(
+    words: list[_QueryWord], synonyms: Sequence[Alternative], params: dict
+) -> tuple[int, ...]:
+    """Which query words have synonyms; each one's as parameter `_alt<i>`, one tsquery text
+    OR-ing the alternatives' phrase tsqueries (PostgreSQL's own text of each), and their
+    weight `_altw<i>`."""
+    alts = []
+    lexemes = {w.lexeme for w in words}
+    for i, word in enumerate(words):
+        found = [a for a in synonyms if word.lexeme in a.lexemes]
+        if found:
+            tsqueries = dict.fromkeys(a.tsquery for a in found)
+            params[f"_alt{i}"] = " | ".join(f"( {tsquery} )" for tsquery in tsqueries)
+            shared = max(len(a.lexemes & lexemes) for a in found)
+            params[f"_altw{i}"] = SYNONYM_WEIGHT / shared
+            alts.append(i)
+    return tuple(alts)
 
 
 # Explaining a ranking (search.explain): which of the query's words, stemmed as the leg stems

@@ -128,6 +128,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
         unavailable = render(request, "search/results.html", context, status=503)
         unavailable["Retry-After"] = str(RETRY_AFTER_S)
         return unavailable
+    if response.redirect:  # a merchandising rule sends this query to a page
+        return HttpResponseRedirect(response.redirect)
     if request.method == "GET":  # a HEAD is no shopper's search
         response.search_id = record_search(
             search=search, response=response, source=Source.STOREFRONT, http_request=request
