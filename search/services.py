@@ -36,7 +36,7 @@ from search.rerank import rerank_top
 from search.retrieval.counting import counted_products
 from search.retrieval.fusion import fuse
 from search.retrieval.lexical import lexical_candidates
-from search.retrieval.spelling import spelling_suggestion
+from search.retrieval.spelling import corrected_request, correction_notice, spelling_suggestion
 from search.retrieval.vector import meaning_scale, vector_candidates
 from search.types import Candidate, Facet, SearchHit, SearchResponse
 
@@ -108,6 +108,10 @@ def search_products(
     if request.mode == "lexical" and not request.query:
         raise InvalidSearch("lexical mode searches words: give a query text")
     started = time.perf_counter()
+    # --- typo correction (search.retrieval.spelling): shapes the query before the legs ---
+    typed = request
+    request, corrected = corrected_request(request)
+    # --- end typo correction ---
     # Read once per search: the cache key, the vector leg and the model info all use it.
     index = active_index_for_search()
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
@@ -147,8 +151,14 @@ def search_products(
     ]
     timings["retrieve"] += (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
+    if corrected:  # typo correction: the shopper's words, and what was searched instead
+        ranking = replace(
+            ranking,
+            notices=[correction_notice(typed=typed.query, corrected=corrected), *ranking.notices],
+        )
     return SearchResponse(
-        query=request.query,
+        query=typed.query,
+        corrected_query=corrected,
         results=hits,
         count=len(counted),
         page=request.page,

@@ -264,6 +264,14 @@ class SearchResponseSerializer(serializers.Serializer):
     mode = serializers.CharField(help_text="what answered (lexical if the model was unavailable)")
     sort = serializers.CharField()
     suggestion = serializers.CharField(allow_null=True, help_text='"did you mean" for typos')
+    corrected_query = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "The query searched instead of `query` when its misspelt words were corrected "
+            '(`notices` says so); null when searched as typed. Send `correct=false` to search '
+            "the words exactly as typed."
+        ),
+    )
     also_like = SearchHitSerializer(
         many=True,
         help_text=(

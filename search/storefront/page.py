@@ -46,6 +46,8 @@ def link_params(params: SearchParams) -> list[tuple[str, str]]:
         pairs.append(("mode", params.mode))
     if params.explain:  # staff paging through an explained ranking keep seeing why
         pairs.append(("explain", "1"))
+    if not params.correct:  # "search instead for" the words as typed, on every page
+        pairs.append(("correct", "false"))
     return pairs
 
 
@@ -194,6 +196,8 @@ def results_context(*, params: SearchParams, response: SearchResponse, photo_key
         # page with explanations, or without them again.
         "explain_toggle_url": url(replace(params, explain=not params.explain)),
     }
+    # Typo correction: "search instead for" the words as typed (search.retrieval.spelling).
+    context["as_typed_url"] = url(replace(params, correct=False))
     if response.suggestion:
         corrected = base[:-1] + [("q", response.suggestion)]
         context["suggestion_url"] = query_string(corrected + link_params(params))
