@@ -34,7 +34,9 @@ def _neighbours() -> dict[str, str]:
     for ch, (r, c) in where.items():
         keys = []
         for other, (r2, c2) in where.items():
-            if other != ch and abs(r - r2) <= 1 and (c2 - c) in ((-1, 0, 1) if r == r2 else (0, 1) if r2 < r else (-1, 0)):
+            # same row: either side; the row above: same or next column; below: same or previous
+            steps = {0: (-1, 1), -1: (0, 1), 1: (-1, 0)}.get(r2 - r, ())
+            if c2 - c in steps:
                 keys.append(other)
         found[ch] = "".join(sorted(keys))
     return found

@@ -121,6 +121,37 @@ class LexemeStat(models.Model):
         return f"{self.lexeme}: {self.ndoc}"
 
 
+class Suggestion(models.Model):
+    """Search-as-you-type (search.suggest): a completion the search box may offer. `text`:
+    lower-cased, what the prefix matches; `label`: as shown; `path`: the category's path (categories only); `weight`: how popular
+    (distinct visitors of a query, products of a brand or category)."""
+
+    class Kind(models.TextChoices):
+        QUERY = "query"
+        BRAND = "brand"
+        CATEGORY = "category"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    label = models.CharField(max_length=300)
+    path = models.CharField(max_length=1000, blank=True)
+    weight = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "text", "path"], name="one_suggestion")
+        ]
+        indexes = [
+            # prefix matches ("snea" -> "sneakers") read the btree; word-prefix and typo
+            # matches ("sneakers white", "snek") the trigram index
+            models.Index(fields=["text"], name="suggestion_prefix", opclasses=["text_pattern_ops"]),
+            GinIndex(fields=["text"], name="suggestion_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.label}"
+
+
 # Search insights' tables live with their code (search/insights/); imported here so Django
 # registers them with the search app.
 from search.insights.models import (  # noqa: E402, F401

@@ -185,7 +185,8 @@ def parse_search_params(params: Any, *, page_size: int | None = None) -> SearchP
     """Read and check a search's parameters: `q`, `page`, `page_size`, `rerank`, `mode`,
     `sort`, `category`, `brand` (repeatable), `price` (a price-facet bucket such as "25-50"),
     `price_min`, `price_max`, `attr` (repeatable "name:value"), `explain` (staff's "why
-    this rank": who may ask is the views' to check) and `correct` (false: no typo correction). Unknown names are ignored.
+    this rank": who may ask is the views' to check) and `correct` (false: no typo
+    correction). Unknown names are ignored.
 
     `params`: a QueryDict (query strings, multipart bodies) or a plain mapping (a JSON body,
     the CLI's options) whose values may be strings, numbers, booleans or lists.

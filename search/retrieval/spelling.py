@@ -156,13 +156,15 @@ WITH c AS (
     JOIN search_vocabularyword v ON v.word = e.word
     UNION
     SELECT s.typed, s.head || ' ' || s.tail
-    FROM unnest(%(split_typed)s::text[], %(heads)s::text[], %(tails)s::text[]) AS s(typed, head, tail)
+    FROM unnest(%(split_typed)s::text[], %(heads)s::text[], %(tails)s::text[])
+         AS s(typed, head, tail)
     WHERE length(s.head) >= 3 AND length(s.tail) >= 3
       AND EXISTS (SELECT 1 FROM search_vocabularyword v WHERE v.word = s.head)
       AND EXISTS (SELECT 1 FROM search_vocabularyword v WHERE v.word = s.tail)
     UNION
     SELECT s.typed, s.head || '-' || s.tail
-    FROM unnest(%(split_typed)s::text[], %(heads)s::text[], %(tails)s::text[]) AS s(typed, head, tail)
+    FROM unnest(%(split_typed)s::text[], %(heads)s::text[], %(tails)s::text[])
+         AS s(typed, head, tail)
     JOIN search_lexemestat st
       ON st.lexeme = coalesce((ts_lexize('english_stem', s.head || '-' || s.tail))[1],
                               s.head || '-' || s.tail)
