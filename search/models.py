@@ -123,8 +123,9 @@ class LexemeStat(models.Model):
 
 class Suggestion(models.Model):
     """Search-as-you-type (search.suggest): a completion the search box may offer. `text`:
-    lower-cased, what the prefix matches; `label`: as shown; `path`: the category's path (categories only); `weight`: how popular
-    (distinct visitors of a query, products of a brand or category)."""
+    lower-cased, what the prefix matches; `label`: as shown; `path`: the category's path
+    (categories only); `weight`: how popular (distinct visitors of a query, products of a
+    brand or category)."""
 
     class Kind(models.TextChoices):
         QUERY = "query"

@@ -100,9 +100,11 @@ def slip_cost(typed: str, meant: str) -> float:
         for j in range(1, m + 1):
             a, b = typed[i - 1], meant[j - 1]
             if a == b:
-                d[i][j] = d[i - 1][j - 1]
-                continue
-            substitute = NEIGHBOUR_KEY if b in NEIGHBOURS.get(a, ()) else OTHER_EDIT
+                substitute = 0.0
+            elif b in NEIGHBOURS.get(a, ()):
+                substitute = NEIGHBOUR_KEY
+            else:
+                substitute = OTHER_EDIT
             # an extra letter typed: cheap when it repeats the one before (a doubled key)
             extra = DOUBLED if i > 1 and typed[i - 2] == a else OTHER_EDIT
             # a letter left out: cheap when it was the second of a double
@@ -110,7 +112,7 @@ def slip_cost(typed: str, meant: str) -> float:
             if b in " -":
                 missing = JOINED
             best = min(d[i - 1][j - 1] + substitute, d[i - 1][j] + extra, d[i][j - 1] + missing)
-            if i > 1 and j > 1 and a == meant[j - 2] and typed[i - 2] == b:
+            if i > 1 and j > 1 and a == meant[j - 2] and typed[i - 2] == b and a != b:
                 best = min(best, d[i - 2][j - 2] + TRANSPOSED)
             d[i][j] = best
     return d[n][m]

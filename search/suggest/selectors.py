@@ -24,9 +24,10 @@ from search.retrieval.statement import fetch_with_settings
 
 MAX_PREFIX_CHARS = 100  # longer is not a prefix being typed: refused
 MAX_LIMIT = 20
-MIN_FUZZY_CHARS = 3  # shorter words have too few trigrams to match by similarity
-# pg_trgm's word similarity a typo-tolerant completion needs ("snek" in "sneakers": 0.6).
-FUZZY_THRESHOLD = 0.5
+MIN_FUZZY_CHARS = 4  # shorter words have too few trigrams to match by similarity
+# pg_trgm's word similarity a typo-tolerant completion needs ("snek" in "sneakers": 0.6;
+# "sno" in "sneakers" 0.5 is not one).
+FUZZY_THRESHOLD = 0.6
 VOCABULARY_COMPLETIONS = 12  # words the last typed word may complete to, at most
 PRODUCT_POOL = 500  # matching products read before ordering (a common prefix matches many)
 
