@@ -440,6 +440,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Typo correction (search.retrieval.spelling) --------------------------------------------
+# A query word no product holds is searched as the catalog's word one slip away ("snekers" ->
+# "sneakers"), and the search says so; 0 searches every query as typed ("did you mean" only).
+SEARCH_TYPO_CORRECTION = env_bool("VITRINE_TYPO_CORRECTION", True)
+
 # --- Search-as-you-type (search.suggest) -----------------------------------------------------
 # A past query is suggested to others once this many distinct visitors searched it on one day
 # (a shopper's rare query is never shown), within the last SEARCH_SUGGEST_DAYS days.

@@ -34,6 +34,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.db import transaction
 
 from search.query import SearchRequest
@@ -338,7 +339,7 @@ def corrected_request(request: SearchRequest) -> tuple[SearchRequest, str | None
     """The request to rank: its query corrected when a confident correction exists and the
     shopper did not ask for the words as typed (`correct=false`), with the corrected text;
     else the request unchanged and None."""
-    if not request.correct or not request.query:
+    if not (request.correct and request.query and settings.SEARCH_TYPO_CORRECTION):
         return request, None
     correction = correct_query(request.query)
     if correction is None or not correction.confident or correction.query == request.query.lower():
