@@ -58,10 +58,10 @@ from suite.ingest import ingest, no_ingest_index  # noqa: E402
 from suite.insights import insights_overhead  # noqa: E402
 from suite.load import load_and_memory  # noqa: E402
 from suite.overhead import search  # noqa: E402
-from suite.suggest import suggest_latency  # noqa: E402
 from suite.remote import remote  # noqa: E402
 from suite.report import report  # noqa: E402
 from suite.state import Run  # noqa: E402
+from suite.suggest import suggest_latency  # noqa: E402
 
 
 def run_all(run: Run) -> int:

@@ -123,31 +123,39 @@ class LexemeStat(models.Model):
 
 class Suggestion(models.Model):
     """Search-as-you-type (search.suggest): a completion the search box may offer. `text`:
-    lower-cased, what the prefix matches; `label`: as shown; `path`: the category's path
-    (categories only); `weight`: how popular (distinct visitors of a query, products of a
-    brand or category)."""
+    lower-cased, what is shown for a query; `label`: as shown otherwise; `terms`: the words
+    a prefix matches (unstemmed: "runni" is on the way to "running"); `path`: the category's
+    path (a category's own, a product's category's); `weight`: how popular (distinct
+    visitors of a query, products of a brand or category)."""
 
     class Kind(models.TextChoices):
         QUERY = "query"
         BRAND = "brand"
         CATEGORY = "category"
+        PRODUCT = "product"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     text = models.CharField(max_length=300)
     label = models.CharField(max_length=300)
     path = models.CharField(max_length=1000, blank=True)
     weight = models.PositiveIntegerField(default=0)
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, related_name="+", on_delete=models.CASCADE
+    )
+    terms = SearchVectorField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "text", "path"], name="one_suggestion")
+            models.UniqueConstraint(
+                fields=["kind", "text", "path"],
+                condition=models.Q(product=None),
+                name="one_suggestion",
+            ),
+            models.UniqueConstraint(
+                fields=["product"], condition=~models.Q(product=None), name="one_product_suggestion"
+            ),
         ]
-        indexes = [
-            # prefix matches ("snea" -> "sneakers") read the btree; word-prefix and typo
-            # matches ("sneakers white", "snek") the trigram index
-            models.Index(fields=["text"], name="suggestion_prefix", opclasses=["text_pattern_ops"]),
-            GinIndex(fields=["text"], name="suggestion_trgm", opclasses=["gin_trgm_ops"]),
-        ]
+        indexes = [GinIndex(fields=["terms"], name="suggestion_terms")]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.label}"

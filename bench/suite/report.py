@@ -161,8 +161,17 @@ def print_table(r: dict) -> None:
     sug = r.get("suggest")
     if sug:
         print(f"  search-as-you-type ({sug['requests']} distinct prefixes, each beside a /livez)")
-        row("suggest p50 / p95", f"{sug['p50_ms']:.1f} / {sug['p95_ms']:.1f}", "ms", goal("suggest.p50_ms"))
-        row("suggest p50 / empty endpoint p50", sug["ratio_to_empty"], f"(/livez {sug['empty_p50_ms']:.1f} ms)")
+        row(
+            "suggest p50 / p95",
+            f"{sug['p50_ms']:.1f} / {sug['p95_ms']:.1f}",
+            "ms",
+            goal("suggest.p50_ms"),
+        )
+        row(
+            "suggest p50 / empty endpoint p50",
+            sug["ratio_to_empty"],
+            f"(/livez {sug['empty_p50_ms']:.1f} ms)",
+        )
     m = r["memory"]
     print("  memory after the load")
     row("web (gunicorn master + workers) RSS", m["web_rss_mb"], "MB")

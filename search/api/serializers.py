@@ -268,7 +268,7 @@ class SearchResponseSerializer(serializers.Serializer):
         allow_null=True,
         help_text=(
             "The query searched instead of `query` when its misspelt words were corrected "
-            '(`notices` says so); null when searched as typed. Send `correct=false` to search '
+            "(`notices` says so); null when searched as typed. Send `correct=false` to search "
             "the words exactly as typed."
         ),
     )

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from catalog.models import Product
 from search.documents import DOCUMENT_MAX_CHARS
-from search.indexing.suggestions import add_catalog_suggestions, refresh_suggestions
+from search.indexing.suggestions import refresh_product_suggestions, refresh_suggestions
 
 _REFRESH_LEXICAL_SQL = """
 INSERT INTO search_lexicaldocument (product_id, document, keywords, updated_at)
@@ -49,7 +49,7 @@ def refresh_lexical(*, product_ids: Sequence[int]) -> None:
             {"ids": list(product_ids), "max_chars": DOCUMENT_MAX_CHARS * 4},
         )
         cursor.execute(_REFRESH_VOCABULARY_SQL, {"ids": list(product_ids)})
-    add_catalog_suggestions(product_ids=product_ids)  # the search box suggests new brands
+    refresh_product_suggestions(product_ids=product_ids)  # the search box suggests them
 
 
 def refresh_lexeme_stats() -> int:

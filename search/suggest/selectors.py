@@ -1,12 +1,13 @@
 """What the search box suggests for a typed prefix: past queries and brands, products and
-categories, in one statement on the search read path (and a second for the products'
-cards), cached briefly per prefix.
+categories, from one small table (search.models.Suggestion) whose rows are matched by the
+words they hold, each typed word as a word's beginning ("trail run" -> "Trail running
+sneakers"), in one statement on the search read path, plus one for the products' cards;
+cached briefly per prefix.
 
-Typo tolerance: the prefix's last word is completed from the catalog's vocabulary by prefix
-("snea" -> sneakers) and, when it has MIN_FUZZY_CHARS letters, by trigram word similarity
-too ("snek" -> sneakers); products match the completed words (their stems, as prefixes) in
-their keyword documents. Suggestions (queries, brands, categories) match the whole prefix at
-their start or at a word's start, or by word similarity."""
+Typo tolerance: when the last typed word (MIN_FUZZY_CHARS letters or more) begins no word of
+the catalog, its one-slip variants that do ("snek" -> "snea", "sneak") are matched instead,
+the cheapest slips first (search.retrieval.spelling's keyboard-aware costs): two more round
+trips, only for a prefix that is already misspelt."""
 
 from __future__ import annotations
 
@@ -19,17 +20,14 @@ from django.conf import settings
 from django.core.cache import cache
 
 from catalog.selectors import product_cards
-from search.replicas import read_alias, reads_on_replica
-from search.retrieval.statement import fetch_with_settings
+from search.replicas import read_alias, read_connection, reads_on_replica
+from search.retrieval.spelling import one_slip_away, slip_cost
 
 MAX_PREFIX_CHARS = 100  # longer is not a prefix being typed: refused
 MAX_LIMIT = 20
-MIN_FUZZY_CHARS = 4  # shorter words have too few trigrams to match by similarity
-# pg_trgm's word similarity a typo-tolerant completion needs ("snek" in "sneakers": 0.6;
-# "sno" in "sneakers" 0.5 is not one).
-FUZZY_THRESHOLD = 0.6
-VOCABULARY_COMPLETIONS = 12  # words the last typed word may complete to, at most
-PRODUCT_POOL = 500  # matching products read before ordering (a common prefix matches many)
+MIN_FUZZY_CHARS = 4  # a shorter word has too many one-slip variants to say which was meant
+MAX_RESPELLINGS = 4  # equally cheap variants of a misspelt word matched, at most
+POOL = 300  # matches of each kind read before ordering (a short prefix matches many)
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _WORDS = re.compile(r"[^\W_]+")
@@ -80,50 +78,38 @@ def check_prefix(raw: str) -> str:
     return " ".join(raw.split()).lower()
 
 
+# Suggestions (queries, brands, categories) and products apart, so that neither crowds the
+# other out; each a pool of matches (a short prefix matches many), then the best of it:
+# those beginning with the whole prefix, the most popular, the shortest.
 _SUGGEST_SQL = """
-WITH last AS (
-    (SELECT v.word FROM search_vocabularyword v
-     WHERE v.word LIKE %(last_like)s
-     ORDER BY length(v.word), v.word LIMIT %(completions)s)
-    UNION
-    (SELECT v.word FROM search_vocabularyword v
-     WHERE %(fuzzy)s AND %(last)s <%% v.word
-     ORDER BY word_similarity(%(last)s, v.word) DESC, length(v.word), v.word
-     LIMIT %(completions)s)
-), tq AS (
-    SELECT plainto_tsquery('english', %(head)s)
-           && to_tsquery('english', coalesce(string_agg(quote_literal(word) || ':*', ' | '), ''))
-           AS q
-    FROM last
-), pool AS (
-    SELECT p.id, p.name
-    FROM search_lexicaldocument l CROSS JOIN tq
-    JOIN catalog_product p ON p.id = l.product_id
-    LEFT JOIN catalog_category c ON c.id = p.category_id
-    WHERE numnode(tq.q) > 0 AND l.document @@ tq.q AND p.active
-      AND (%(category)s = '' OR c.path = %(category)s OR c.path LIKE %(category_like)s)
-    LIMIT %(pool)s
-), products AS (
-    SELECT 'product' AS kind, id::text AS text, '' AS label, '' AS path,
-           -- names starting with the prefix first, then the shortest (the most general)
-           (lower(name) LIKE %(prefix_like)s)::int * 1000000 - length(name) AS rank
-    FROM pool ORDER BY rank DESC, id LIMIT %(limit)s
-), suggested AS (
-    SELECT s.kind, s.text, s.label, s.path,
-           CASE WHEN s.text LIKE %(prefix_like)s THEN 2
-                WHEN s.text LIKE %(word_like)s THEN 1 ELSE 0 END AS how,
-           s.weight
-    FROM search_suggestion s
-    WHERE (s.text LIKE %(prefix_like)s OR s.text LIKE %(word_like)s
-           OR (%(fuzzy)s AND %(prefix)s <%% s.text))
+WITH tq AS (SELECT to_tsquery('simple', %(tsquery)s) AS q),
+suggested AS (
+    SELECT s.kind, s.text, s.label, s.path, s.product_id, s.weight
+    FROM search_suggestion s CROSS JOIN tq
+    WHERE s.terms @@ tq.q AND s.product_id IS NULL
       AND (s.kind <> 'category' OR %(category)s = '' OR s.path = %(category)s
            OR s.path LIKE %(category_like)s)
-    ORDER BY how DESC, s.weight DESC, length(s.text), s.text
-    LIMIT %(limit)s * 3
+    LIMIT %(pool)s
+), products AS (
+    SELECT s.kind, s.text, s.label, s.path, s.product_id, s.weight
+    FROM search_suggestion s CROSS JOIN tq
+    WHERE s.terms @@ tq.q AND s.product_id IS NOT NULL
+      AND (%(category)s = '' OR s.path = %(category)s OR s.path LIKE %(category_like)s)
+    LIMIT %(pool)s
 )
-SELECT kind, text, label, path FROM products
+(SELECT kind, text, label, path, product_id FROM suggested
+ ORDER BY text LIKE %(prefix_like)s DESC, weight DESC, length(text), text LIMIT %(limit)s * 2)
 UNION ALL
-SELECT kind, text, label, path FROM suggested
+(SELECT kind, text, label, path, product_id FROM products
+ ORDER BY text LIKE %(prefix_like)s DESC, length(text), text LIMIT %(limit)s)
+"""
+
+# Which of the typed word's one-slip variants begin some word of the catalog: a range of the
+# vocabulary's prefix index (text_pattern_ops) per variant, as LIKE 'v%' would be planned.
+_BEGINNINGS_SQL = """
+SELECT v FROM unnest(%(variants)s::text[]) AS v
+WHERE EXISTS (SELECT 1 FROM search_vocabularyword w
+              WHERE w.word ~>=~ v AND w.word ~<~ (v || chr(1114111)))
 """
 
 
@@ -149,38 +135,63 @@ def suggest(*, prefix: str, limit: int = 8, category: str = "") -> Suggestions:
 @reads_on_replica  # search reads go to a replica when there is one (search.replicas)
 def _suggest(prefix: str, limit: int, category: str) -> Suggestions:
     words = _WORDS.findall(prefix)
-    last = words[-1]
-    params = {
-        "last": last,
-        "last_like": _like(last) + "%",
-        "fuzzy": len(last) >= MIN_FUZZY_CHARS,
-        "head": " ".join(words[:-1]),
-        "completions": VOCABULARY_COMPLETIONS,
-        "prefix": prefix,
-        "prefix_like": _like(prefix) + "%",
-        "word_like": "% " + _like(prefix) + "%",
-        "category": category,
-        "category_like": _like(category) + "/%",
-        "pool": PRODUCT_POOL,
-        "limit": limit,
-    }
-    gucs = {"pg_trgm.word_similarity_threshold": str(FUZZY_THRESHOLD)}
-    rows = fetch_with_settings(gucs, _SUGGEST_SQL, params)
-    product_ids = [int(text) for kind, text, _, _ in rows if kind == "product"]
+    rows = _matching(words, prefix, limit, category)
+    if not rows and len(words[-1]) >= MIN_FUZZY_CHARS:
+        rows = _matching(words[:-1] + [_respelt(words[-1])], prefix, limit, category)
+    product_ids = [pid for kind, _, _, _, pid in rows if kind == "product"]
     cards = product_cards(ids=product_ids, using=read_alias()) if product_ids else {}
     queries: list[str] = []
     categories: list[CategorySuggestion] = []
-    for kind, text, label, path in rows:
+    labels: set[str] = set()  # categories named alike under one parent are shown once
+    for kind, text, label, path, _ in rows:
         shown = text if kind == "query" else label
         if kind in ("query", "brand") and len(queries) < limit and shown not in queries:
             queries.append(shown)
-        elif kind == "category" and len(categories) < limit:
+        elif kind == "category" and len(categories) < limit and label not in labels:
+            labels.add(label)
             categories.append(CategorySuggestion(path=path, label=label))
-    products = [
-        ProductSuggestion(
-            sku=card.sku, name=card.name, image=card.photo_url, url=card.url, price=card.price
-        )
-        for card in (cards.get(pid) for pid in product_ids)
-        if card is not None
-    ]
+    products: list[ProductSuggestion] = []
+    for card in (cards.get(pid) for pid in product_ids):
+        if card is not None and card.name not in {p.name for p in products}:
+            products.append(
+                ProductSuggestion(
+                    sku=card.sku,
+                    name=card.name,
+                    image=card.photo_url,
+                    url=card.url,
+                    price=card.price,
+                )
+            )
     return Suggestions(queries=queries, products=products, categories=categories)
+
+
+def _matching(words: list[str], prefix: str, limit: int, category: str) -> list[tuple]:
+    """Rows matching every word as a beginning (the last may be several alternatives,
+    "snea|sneak"). Words are letters and digits only: safe in to_tsquery's syntax."""
+    if not words[-1]:
+        return []
+    params = {
+        "tsquery": " & ".join(f"({w.replace('|', ':* | ')}:*)" for w in words),
+        "prefix_like": _like(prefix) + "%",
+        "category": category,
+        "category_like": _like(category) + "/%",
+        "pool": POOL,
+        "limit": limit,
+    }
+    with read_connection().cursor() as cursor:
+        cursor.execute(_SUGGEST_SQL, params)
+        return cursor.fetchall()
+
+
+def _respelt(word: str) -> str:
+    """The typed word's cheapest one-slip variants that begin a word of the catalog, as
+    alternatives ("snea|sneak"); "" when none does."""
+    variants = {v for v in one_slip_away(word) if len(v) >= MIN_FUZZY_CHARS and v.isalnum()}
+    with read_connection().cursor() as cursor:
+        cursor.execute(_BEGINNINGS_SQL, {"variants": sorted(variants)})
+        found = [row[0] for row in cursor.fetchall()]
+    if not found:
+        return ""
+    costs = {v: slip_cost(word, v) for v in found}
+    cheapest = min(costs.values())
+    return "|".join(sorted(v for v, c in costs.items() if c == cheapest)[:MAX_RESPELLINGS])

@@ -61,7 +61,9 @@ def test_snea_and_snek_both_suggest_sneakers(client, shop):
         body = get(client, q=prefix).json()
         names = [p["name"] for p in body["products"]]
         assert "Trail running sneakers" in names and "White leather sneakers" in names, prefix
-        assert {"path": "footwear/sneakers", "label": "Sneakers"} in body["categories"], prefix
+        assert {"path": "footwear/sneakers", "label": "Footwear / Sneakers"} in body[
+            "categories"
+        ], prefix
 
 
 def test_a_product_suggestion_says_where_its_page_is_and_what_it_costs(client, shop):
