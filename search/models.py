@@ -155,7 +155,11 @@ class Suggestion(models.Model):
                 fields=["product"], condition=~models.Q(product=None), name="one_product_suggestion"
             ),
         ]
-        indexes = [GinIndex(fields=["terms"], name="suggestion_terms")]
+        indexes = [
+            GinIndex(fields=["terms"], name="suggestion_terms"),
+            # a prefix of one or two letters is matched at the text's start, in this order
+            models.Index(fields=["text"], name="suggestion_prefix", opclasses=["text_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.label}"

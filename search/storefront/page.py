@@ -205,7 +205,9 @@ def results_context(*, params: SearchParams, response: SearchResponse, photo_key
         context["response"] = replace(response, notices=[n for n in response.notices if n != said])
     if response.suggestion:
         corrected = base[:-1] + [("q", response.suggestion)]
-        context["suggestion_url"] = query_string(corrected + link_params(params))
+        context["suggestion_url"] = query_string(
+            corrected + link_params(replace(params, correct=True))
+        )
     if not response.results and response.page == 1 and not chips:
         photo = base[:-1]
         context["top_categories"] = [

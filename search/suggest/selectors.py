@@ -80,20 +80,20 @@ def check_prefix(raw: str) -> str:
 
 # Suggestions (queries, brands, categories) and products apart, so that neither crowds the
 # other out; each a pool of matches (a short prefix matches many), then the best of it:
-# those beginning with the whole prefix, the most popular, the shortest.
+# those beginning with the whole prefix, the most popular, the shortest. `{match}`: how rows
+# match (_MATCH).
 _SUGGEST_SQL = """
-WITH tq AS (SELECT to_tsquery('simple', %(tsquery)s) AS q),
-suggested AS (
+WITH suggested AS (
     SELECT s.kind, s.text, s.label, s.path, s.product_id, s.weight
-    FROM search_suggestion s CROSS JOIN tq
-    WHERE s.terms @@ tq.q AND s.product_id IS NULL
+    FROM search_suggestion s
+    WHERE {match} AND s.product_id IS NULL
       AND (s.kind <> 'category' OR %(category)s = '' OR s.path = %(category)s
            OR s.path LIKE %(category_like)s)
     LIMIT %(pool)s
 ), products AS (
     SELECT s.kind, s.text, s.label, s.path, s.product_id, s.weight
-    FROM search_suggestion s CROSS JOIN tq
-    WHERE s.terms @@ tq.q AND s.product_id IS NOT NULL
+    FROM search_suggestion s
+    WHERE {match} AND s.product_id IS NOT NULL
       AND (%(category)s = '' OR s.path = %(category)s OR s.path LIKE %(category_like)s)
     LIMIT %(pool)s
 )
@@ -103,6 +103,18 @@ UNION ALL
 (SELECT kind, text, label, path, product_id FROM products
  ORDER BY text LIKE %(prefix_like)s DESC, length(text), text LIMIT %(limit)s)
 """
+
+# Words of three letters or more are matched as word beginnings through the GIN index of
+# `terms`; a shorter one begins too many words for that to be cheap ("s", "8 o"), so it is
+# checked on the rows the longer words found, and a prefix of short words only is matched at
+# the start of the text, in the order of its prefix index.
+_MATCH = {
+    "words": "s.terms @@ to_tsquery('simple', %(tsquery)s)",
+    "words_then_short": "s.terms @@ to_tsquery('simple', %(tsquery)s)"
+    " AND (s.text LIKE %(short_start)s OR s.text LIKE %(short_inside)s)",
+    "start": "s.text ~>=~ %(prefix)s AND s.text ~<~ %(prefix_end)s",
+}
+SHORT_WORD = 2  # letters
 
 # Which of the typed word's one-slip variants begin some word of the catalog: a range of the
 # vocabulary's prefix index (text_pattern_ops) per variant, as LIKE 'v%' would be planned.
@@ -170,16 +182,28 @@ def _matching(words: list[str], prefix: str, limit: int, category: str) -> list[
     "snea|sneak"). Words are letters and digits only: safe in to_tsquery's syntax."""
     if not words[-1]:
         return []
+    longer = [w for w in words if len(w) > SHORT_WORD or "|" in w]
+    short = [w for w in words if w not in longer]
     params = {
-        "tsquery": " & ".join(f"({w.replace('|', ':* | ')}:*)" for w in words),
+        "tsquery": " & ".join(f"({w.replace('|', ':* | ')}:*)" for w in longer),
+        "prefix": prefix,
+        "prefix_end": prefix + chr(0x10FFFF),
         "prefix_like": _like(prefix) + "%",
         "category": category,
         "category_like": _like(category) + "/%",
         "pool": POOL,
         "limit": limit,
     }
+    if not longer:
+        match = "start"
+    elif short:
+        match = "words_then_short"
+        params["short_start"] = _like(short[-1]) + "%"
+        params["short_inside"] = "% " + _like(short[-1]) + "%"
+    else:
+        match = "words"
     with read_connection().cursor() as cursor:
-        cursor.execute(_SUGGEST_SQL, params)
+        cursor.execute(_SUGGEST_SQL.format(match=_MATCH[match]), params)
         return cursor.fetchall()
 
 
