@@ -21,6 +21,10 @@ class SuggestThrottle(AnonRateThrottle):
 
     scope = "suggest"
 
+    def get_rate(self) -> str | None:
+        # Without a rate of its own (a settings override naming only "anon"), search's.
+        return self.THROTTLE_RATES.get(self.scope, self.THROTTLE_RATES.get("anon"))
+
 
 class _Product(serializers.Serializer):
     sku = serializers.CharField()
