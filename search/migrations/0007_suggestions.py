@@ -31,9 +31,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('product', None)), fields=('kind', 'text', 'path'), name='one_suggestion'), models.UniqueConstraint(condition=models.Q(('product', None), _negated=True), fields=('product',), name='one_product_suggestion')],
             },
         ),
-        # Typo-tolerant completion asks the catalog's vocabulary which words begin so.
-        migrations.RunSQL(
-            "CREATE INDEX vocabulary_word_prefix ON search_vocabularyword (word text_pattern_ops)",
-            "DROP INDEX vocabulary_word_prefix",
-        ),
     ]

@@ -117,7 +117,8 @@ _MATCH = {
 SHORT_WORD = 2  # letters
 
 # Which of the typed word's one-slip variants begin some word of the catalog: a range of the
-# vocabulary's prefix index (text_pattern_ops) per variant, as LIKE 'v%' would be planned.
+# vocabulary's pattern index (Django's varchar_pattern_ops on the word) per variant, as
+# LIKE 'v%' would be planned.
 _BEGINNINGS_SQL = """
 SELECT v FROM unnest(%(variants)s::text[]) AS v
 WHERE EXISTS (SELECT 1 FROM search_vocabularyword w
