@@ -84,6 +84,11 @@ class SearchQuerySerializer(serializers.Serializer):
         help_text="staff only (403 otherwise): each result says why it ranked where it did,"
         " stage by stage (`explain` in each result)",
     )  # fmt: skip
+    correct = serializers.BooleanField(
+        required=False, default=True,
+        help_text="false: search the words exactly as typed (no typo correction; the"
+        " correction is then offered as `suggestion`)",
+    )  # fmt: skip
 
 
 class SearchPhotoSerializer(serializers.Serializer):

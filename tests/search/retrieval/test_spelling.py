@@ -136,3 +136,12 @@ def test_an_empty_request_or_one_without_letters_is_not_corrected(fashion):
     assert correct_query("") is None
     assert correct_query("42 100") is None
     assert search_products(SearchRequest(query="12345", mode="lexical")).corrected_query is None
+
+
+def test_the_api_answers_what_it_searched_and_searches_as_typed_when_asked(fashion, client):
+    body = client.get("/api/v1/search", {"q": "snekers", "mode": "lexical"}).json()
+    assert (body["query"], body["corrected_query"]) == ("snekers", "sneakers")
+    assert any("sneakers" in notice for notice in body["notices"])
+    as_typed = client.get("/api/v1/search", {"q": "snekers", "mode": "lexical", "correct": "0"})
+    assert as_typed.json()["corrected_query"] is None
+    assert as_typed.json()["suggestion"] == "sneakers"
