@@ -30,6 +30,8 @@ shared and noisy), and written to bench/results/latest.json:
 6b. insights: hybrid search with search insights recording (the `web`) against a third
    gunicorn (port +2) with VITRINE_ANALYTICS=0, the same queries alternated request by
    request: `insights.overhead_ratio` = p50 on / off.
+6c. suggest: GET /api/v1/suggest on the `web` for distinct prefixes of the queries (2-6
+   letters), each beside a /livez, alternated: `suggest.p50_ms` and its ratio to /livez's.
 7. remote: the same query encoded by the `query` worker (VITRINE_REMOTE_INFERENCE) against
    in-process encoding, and the API served by a web process that holds no model.
 
@@ -59,6 +61,7 @@ from suite.overhead import search  # noqa: E402
 from suite.remote import remote  # noqa: E402
 from suite.report import report  # noqa: E402
 from suite.state import Run  # noqa: E402
+from suite.suggest import suggest_latency  # noqa: E402
 
 
 def run_all(run: Run) -> int:
@@ -83,6 +86,8 @@ def run_all(run: Run) -> int:
     load_and_memory(run)
     run.results["insights"] = insights_overhead(run)
     log(f"insights: {run.results['insights']}")
+    run.results["suggest"] = suggest_latency(run)
+    log(f"suggest: {run.results['suggest']}")
     if not a.skip_remote:
         run.results["remote"] = remote(run)
         log(f"remote: {run.results['remote']}")
@@ -109,6 +114,9 @@ def main() -> int:
     parser.add_argument("--load-queries", type=int, default=20_000)
     parser.add_argument(
         "--insights-requests", type=int, default=100, help="hybrid queries, each sent to both webs"
+    )
+    parser.add_argument(
+        "--suggest-requests", type=int, default=300, help="distinct prefixes, each beside a /livez"
     )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument(

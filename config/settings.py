@@ -510,3 +510,25 @@ if env_bool("VITRINE_CSP_REPORT_ONLY", False):
     CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
 else:
     CONTENT_SECURITY_POLICY = _csp
+
+# --- Typo correction (search.retrieval.spelling) --------------------------------------------
+# A query word no product holds is searched as the catalog's word one slip away ("snekers" ->
+# "sneakers"), and the search says so; 0 searches every query as typed ("did you mean" only).
+SEARCH_TYPO_CORRECTION = env_bool("VITRINE_TYPO_CORRECTION", True)
+
+# --- Search-as-you-type (search.suggest) -----------------------------------------------------
+# A past query is suggested to others once this many distinct visitors searched it on one day
+# (a shopper's rare query is never shown), within the last SEARCH_SUGGEST_DAYS days.
+SEARCH_SUGGEST_MIN_VISITORS = env_int("VITRINE_SUGGEST_MIN_VISITORS", 3)
+SEARCH_SUGGEST_DAYS = env_int("VITRINE_SUGGEST_DAYS", 30)
+# How long one prefix's suggestions are cached (seconds; 0 = not cached).
+SEARCH_SUGGEST_CACHE_S = env_int("VITRINE_SUGGEST_CACHE_S", 60)
+# Beat rebuilds the suggestions (popular queries, brands, categories) this often (seconds).
+SEARCH_SUGGEST_REFRESH_S = env_float("VITRINE_SUGGEST_REFRESH_S", 900.0)
+CELERY_BEAT_SCHEDULE["refresh-suggestions"] = {
+    "task": "search.tasks.refresh_suggestions",
+    "schedule": SEARCH_SUGGEST_REFRESH_S,
+    "options": {"expires": SEARCH_SUGGEST_REFRESH_S},
+}
+# Anonymous suggestion requests per client address: a shopper typing asks for several.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["suggest"] = env("VITRINE_SUGGEST_THROTTLE", "600/min")

@@ -121,6 +121,50 @@ class LexemeStat(models.Model):
         return f"{self.lexeme}: {self.ndoc}"
 
 
+class Suggestion(models.Model):
+    """Search-as-you-type (search.suggest): a completion the search box may offer. `text`:
+    lower-cased, what is shown for a query; `label`: as shown otherwise; `terms`: the words
+    a prefix matches (unstemmed: "runni" is on the way to "running"); `path`: the category's
+    path (a category's own, a product's category's); `weight`: how popular (distinct
+    visitors of a query, products of a brand or category)."""
+
+    class Kind(models.TextChoices):
+        QUERY = "query"
+        BRAND = "brand"
+        CATEGORY = "category"
+        PRODUCT = "product"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    label = models.CharField(max_length=300)
+    path = models.CharField(max_length=1000, blank=True)
+    weight = models.PositiveIntegerField(default=0)
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, related_name="+", on_delete=models.CASCADE
+    )
+    terms = SearchVectorField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "text", "path"],
+                condition=models.Q(product=None),
+                name="one_suggestion",
+            ),
+            models.UniqueConstraint(
+                fields=["product"], condition=~models.Q(product=None), name="one_product_suggestion"
+            ),
+        ]
+        indexes = [
+            GinIndex(fields=["terms"], name="suggestion_terms"),
+            # a prefix of one or two letters is matched at the text's start, in this order
+            models.Index(fields=["text"], name="suggestion_prefix", opclasses=["text_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.label}"
+
+
 # Search insights' tables live with their code (search/insights/); imported here so Django
 # registers them with the search app.
 from search.insights.models import (  # noqa: E402, F401
@@ -132,7 +176,8 @@ from search.insights.models import (  # noqa: E402, F401
     SearchEvent,
 )
 
-# Tasks set aside after too many deliveries (search/parking/): registered with the search app.
-from search.parking.models import ParkedTask  # noqa: E402, F401
 # Merchandising's tables (synonyms, rules) likewise live with their code (search/merchandising/).
 from search.merchandising.models import MerchandisingRule, SynonymSet  # noqa: E402, F401
+
+# Tasks set aside after too many deliveries (search/parking/): registered with the search app.
+from search.parking.models import ParkedTask  # noqa: E402, F401

@@ -90,6 +90,9 @@ class SearchRequest:
     # Say why each result of the page ranked where it did (search.explain). Staff only: the
     # views check who asks; the ranking is the same either way.
     explain: bool = False
+    # Search a close correction of misspelt words instead (search.retrieval.spelling); off
+    # when the shopper chose "search instead for" the words as typed.
+    correct: bool = True
 
     def __post_init__(self) -> None:
         _check_mode(self.mode)
@@ -121,6 +124,7 @@ class SearchParams:
     price_max: Decimal | None = None
     attributes: tuple[str, ...] = ()  # "name:value"
     explain: bool = False  # staff only (the views check)
+    correct: bool = True  # false: search the words exactly as typed (no typo correction)
 
     @property
     def price_bounds(self) -> tuple[Decimal | None, Decimal | None]:
@@ -156,6 +160,7 @@ class SearchParams:
             sort=self.sort,
             query_truncated=self.query_truncated,
             explain=self.explain,
+            correct=self.correct,
         )
 
 
@@ -179,8 +184,9 @@ def parse_search_request(
 def parse_search_params(params: Any, *, page_size: int | None = None) -> SearchParams:
     """Read and check a search's parameters: `q`, `page`, `page_size`, `rerank`, `mode`,
     `sort`, `category`, `brand` (repeatable), `price` (a price-facet bucket such as "25-50"),
-    `price_min`, `price_max`, `attr` (repeatable "name:value") and `explain` (staff's "why
-    this rank": who may ask is the views' to check). Unknown names are ignored.
+    `price_min`, `price_max`, `attr` (repeatable "name:value"), `explain` (staff's "why
+    this rank": who may ask is the views' to check) and `correct` (false: no typo
+    correction). Unknown names are ignored.
 
     `params`: a QueryDict (query strings, multipart bodies) or a plain mapping (a JSON body,
     the CLI's options) whose values may be strings, numbers, booleans or lists.
@@ -228,6 +234,7 @@ def parse_search_params(params: Any, *, page_size: int | None = None) -> SearchP
         price_max=parse_amount(_text(params, "price_max"), "price_max", "the highest price"),
         attributes=attributes,
         explain=_flag(params, "explain", default=False),
+        correct=_flag(params, "correct", default=True),
     )
     low, high = result.price_bounds  # checks the bucket too
     if low is not None and high is not None and low > high:

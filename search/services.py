@@ -38,7 +38,7 @@ from search.rerank import rerank_top
 from search.retrieval.counting import counted_products
 from search.retrieval.fusion import fuse
 from search.retrieval.lexical import lexical_candidates
-from search.retrieval.spelling import spelling_suggestion
+from search.retrieval.spelling import corrected_request, correction_notice, spelling_suggestion
 from search.retrieval.vector import meaning_scale, vector_candidates
 from search.types import Candidate, Facet, SearchHit, SearchResponse
 
@@ -110,9 +110,14 @@ def search_products(
     if request.mode == "lexical" and not request.query:
         raise InvalidSearch("lexical mode searches words: give a query text")
     started = time.perf_counter()
-    # A merchandiser's redirect answers before any ranking (search.merchandising.rules).
+    # --- typo correction (search.retrieval.spelling): shapes the query before the legs ---
+    typed = request
+    request, corrected = corrected_request(request)
+    # --- end typo correction ---
+    # A merchandiser's redirect answers before any ranking (search.merchandising.rules); it
+    # matches the query as corrected ("retuns" finds the "returns" page).
     if (redirect := rules_for(request).redirect) is not None:
-        return _redirected(request, redirect)
+        return _redirected(typed, redirect)
     # Read once per search: the cache key, the vector leg and the model info all use it.
     index = active_index_for_search()
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
@@ -152,8 +157,14 @@ def search_products(
     ]
     timings["retrieve"] += (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
+    if corrected:  # typo correction: the shopper's words, and what was searched instead
+        ranking = replace(
+            ranking,
+            notices=[correction_notice(typed=typed.query, corrected=corrected), *ranking.notices],
+        )
     return SearchResponse(
-        query=request.query,
+        query=typed.query,
+        corrected_query=corrected,
         results=hits,
         count=len(counted),
         page=request.page,

@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
-from search.indexing import embedding, indexes, lexical, sweeper
+from search.indexing import embedding, indexes, lexical, suggestions, sweeper
 from search.inference.backend import InProcessInference
 from search.inference.loading import get_embedder
 from search.inference.remote import photo_from_payload
@@ -121,3 +121,12 @@ def purge_search_events() -> dict[str, int]:
     report = rollups.purge_old_events(retention_days=settings.VITRINE_ANALYTICS_RETENTION_DAYS)
     logger.info("search insights purge: %s", report)
     return report.__dict__
+
+
+# --- Search-as-you-type (search.suggest) -------------------------------------------------------
+
+
+@shared_task
+def refresh_suggestions() -> int:
+    """Rebuild the search box's suggestions: popular queries, brands, categories."""
+    return suggestions.refresh_suggestions()

@@ -196,6 +196,8 @@ class SearchResponse:
     facets: list[Facet] = field(default_factory=list)
     mode: str = "hybrid"  # what answered: "lexical" when the vector leg was unavailable
     suggestion: str | None = None  # "did you mean", when the keyword leg found misspellings
+    # What was searched instead of the typed `query` (typo correction), or None.
+    corrected_query: str | None = None
     sort: str = "relevance"
     # Weaker matches, outside `count`: the best few the ranking holds beyond the counted
     # results, on the page where those end (search.services.ALSO_LIKE).
@@ -262,6 +264,7 @@ def search_response_data(response: SearchResponse) -> dict:
         "mode": response.mode,
         "sort": response.sort,
         "suggestion": response.suggestion,
+        "corrected_query": response.corrected_query,
         "also_like": [search_hit_data(hit) for hit in response.also_like],
         "search_id": response.search_id,
         "redirect": response.redirect,

@@ -16,6 +16,8 @@ GOALS = [
     ("load.errors", "<=", 0),
     # Issue 14: recording search insights costs hybrid search at most 5% (p50 on / off).
     ("insights.overhead_ratio", "<=", 1.05),
+    # Issue 15: a suggestion request's p50 at 100k products, in milliseconds.
+    ("suggest.p50_ms", "<=", 10.0),
 ]
 
 
@@ -156,6 +158,20 @@ def print_table(r: dict) -> None:
             goal("insights.overhead_ratio"),
         )
         row("searches recorded on / off", f"{ins['recorded_on']} / {ins['recorded_off']}")
+    sug = r.get("suggest")
+    if sug:
+        print(f"  search-as-you-type ({sug['requests']} distinct prefixes, each beside a /livez)")
+        row(
+            "suggest p50 / p95",
+            f"{sug['p50_ms']:.1f} / {sug['p95_ms']:.1f}",
+            "ms",
+            goal("suggest.p50_ms"),
+        )
+        row(
+            "suggest p50 / empty endpoint p50",
+            sug["ratio_to_empty"],
+            f"(/livez {sug['empty_p50_ms']:.1f} ms)",
+        )
     m = r["memory"]
     print("  memory after the load")
     row("web (gunicorn master + workers) RSS", m["web_rss_mb"], "MB")

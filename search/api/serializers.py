@@ -84,6 +84,11 @@ class SearchQuerySerializer(serializers.Serializer):
         help_text="staff only (403 otherwise): each result says why it ranked where it did,"
         " stage by stage (`explain` in each result)",
     )  # fmt: skip
+    correct = serializers.BooleanField(
+        required=False, default=True,
+        help_text="false: search the words exactly as typed (no typo correction; the"
+        " correction is then offered as `suggestion`)",
+    )  # fmt: skip
 
 
 class SearchPhotoSerializer(serializers.Serializer):
@@ -296,6 +301,14 @@ class SearchResponseSerializer(serializers.Serializer):
     mode = serializers.CharField(help_text="what answered (lexical if the model was unavailable)")
     sort = serializers.CharField()
     suggestion = serializers.CharField(allow_null=True, help_text='"did you mean" for typos')
+    corrected_query = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "The query searched instead of `query` when its misspelt words were corrected "
+            "(`notices` says so); null when searched as typed. Send `correct=false` to search "
+            "the words exactly as typed."
+        ),
+    )
     also_like = SearchHitSerializer(
         many=True,
         help_text=(

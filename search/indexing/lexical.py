@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from catalog.models import Product
 from search.documents import DOCUMENT_MAX_CHARS
+from search.indexing.suggestions import refresh_product_suggestions, refresh_suggestions
 
 _REFRESH_LEXICAL_SQL = """
 INSERT INTO search_lexicaldocument (product_id, document, keywords, updated_at)
@@ -48,6 +49,7 @@ def refresh_lexical(*, product_ids: Sequence[int]) -> None:
             {"ids": list(product_ids), "max_chars": DOCUMENT_MAX_CHARS * 4},
         )
         cursor.execute(_REFRESH_VOCABULARY_SQL, {"ids": list(product_ids)})
+    refresh_product_suggestions(product_ids=product_ids)  # the search box suggests them
 
 
 def refresh_lexeme_stats() -> int:
@@ -73,4 +75,5 @@ def refresh_all_lexical(*, chunk_size: int = 5000) -> int:
     for start in range(0, len(ids), chunk_size):
         refresh_lexical(product_ids=ids[start : start + chunk_size])
     refresh_lexeme_stats()
+    refresh_suggestions()
     return len(ids)

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from catalog.selectors import top_categories
 from search.query import SORTS, SearchParams, format_amount, price_bucket_bounds
+from search.retrieval.spelling import correction_notice
 from search.types import Facet, SearchResponse
 
 PHOTO_EXPIRED = "That photo search has expired — upload the photo again."
@@ -46,6 +47,8 @@ def link_params(params: SearchParams) -> list[tuple[str, str]]:
         pairs.append(("mode", params.mode))
     if params.explain:  # staff paging through an explained ranking keep seeing why
         pairs.append(("explain", "1"))
+    if not params.correct:  # "search instead for" the words as typed, on every page
+        pairs.append(("correct", "false"))
     return pairs
 
 
@@ -194,9 +197,17 @@ def results_context(*, params: SearchParams, response: SearchResponse, photo_key
         # page with explanations, or without them again.
         "explain_toggle_url": url(replace(params, explain=not params.explain)),
     }
+    # Typo correction: a banner says what was searched, with "search instead for" the words
+    # as typed (search.retrieval.spelling); it replaces the API's notice.
+    context["as_typed_url"] = url(replace(params, correct=False))
+    if response.corrected_query:
+        said = correction_notice(typed=response.query, corrected=response.corrected_query)
+        context["response"] = replace(response, notices=[n for n in response.notices if n != said])
     if response.suggestion:
         corrected = base[:-1] + [("q", response.suggestion)]
-        context["suggestion_url"] = query_string(corrected + link_params(params))
+        context["suggestion_url"] = query_string(
+            corrected + link_params(replace(params, correct=True))
+        )
     if not response.results and response.page == 1 and not chips:
         photo = base[:-1]
         context["top_categories"] = [

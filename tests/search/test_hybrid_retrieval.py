@@ -105,9 +105,12 @@ def test_page_two_continues_page_one_without_repeats(shop):
     assert len(set(first + second + third)) == len(first + second + third)
 
 
-def test_did_you_mean_corrects_misspelled_words(shop):
+def test_misspelled_words_are_searched_corrected_or_as_typed_with_did_you_mean(shop):
     response = search_products(SearchRequest(query="plush towle"))
-    assert response.suggestion == "plush towel"
+    assert (response.query, response.corrected_query) == ("plush towle", "plush towel")
+    assert response.suggestion is None
+    as_typed = search_products(SearchRequest(query="plush towle", correct=False))
+    assert as_typed.corrected_query is None and as_typed.suggestion == "plush towel"
     assert search_products(SearchRequest(query="plush towel")).suggestion is None
 
 

@@ -202,8 +202,21 @@ def test_pagination_links_keep_the_filters_and_the_sort(shop, client, settings):
     assert 'href="?q=towel&amp;category=home/bath&amp;mode=lexical&amp;page=2"' in html
 
 
-def test_did_you_mean_links_to_the_corrected_query(shop, client):
+def test_a_corrected_search_says_so_and_links_to_the_words_as_typed(shop, client):
     html = page(client, q="plush towle")
+    match = re.search(
+        r'<p class="corrected">Showing results for <strong>([^<]+)</strong>'
+        r' <span class="as-typed">- search instead for <a href="([^"]+)">([^<]+)</a>',
+        html,
+    )
+    assert match, html
+    assert match.groups() == ("plush towel", "?q=plush%20towle&amp;correct=false", "plush towle")
+    as_typed = follow(client, match.group(2).replace("&amp;", "&"))
+    assert 'class="corrected"' not in as_typed
+
+
+def test_did_you_mean_links_to_the_corrected_query(shop, client):
+    html = page(client, q="plush towle", correct="false")
     match = re.search(r'<p class="did-you-mean">Did you mean <a href="([^"]+)">([^<]+)</a>\?', html)
     assert match, html
     assert match.group(2) == "plush towel"
@@ -213,7 +226,8 @@ def test_did_you_mean_links_to_the_corrected_query(shop, client):
     assert skus(corrected)[0] == "TWL-010"
     assert 'results for "plush towel"' in corrected
 
-    filtered = page(client, q="plush towle", brand="Dunehome")
+    # the filters ride along; asking for the words as typed does not
+    filtered = page(client, q="plush towle", brand="Dunehome", correct="false")
     assert 'Did you mean <a href="?q=plush%20towel&amp;brand=Dunehome">' in filtered
 
 
