@@ -443,6 +443,7 @@ def test_the_image_installs_the_extras_named_at_build_time(compose):
     assert out.returncode == 0, out.stderr
     assert any(line.startswith("django-storages[s3]") for line in out.stdout.splitlines())
 
+
 def test_an_optional_replica_streams_from_db_and_web_can_read_it(compose, services):
     replica = services["db-replica"]
     assert replica["profiles"] == ["replica"]  # off unless asked for
