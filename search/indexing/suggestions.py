@@ -47,7 +47,8 @@ ON CONFLICT (kind, text, path) WHERE product_id IS NULL DO UPDATE
 SET weight = greatest(search_suggestion.weight, EXCLUDED.weight), label = EXCLUDED.label
 """
 
-# One row per active product: its name, matched by the words of its name and brand.
+# One row per active product: its name, matched by the words of its name and brand. Two
+# refreshes of one product can overlap (a worker's and a request's): the later one wins.
 _PRODUCTS_SQL = """
 INSERT INTO search_suggestion (kind, text, label, path, weight, product_id, terms)
 SELECT 'product', left(lower(p.name), 300), left(p.name, 300), coalesce(c.path, ''), 0, p.id,
@@ -55,6 +56,8 @@ SELECT 'product', left(lower(p.name), 300), left(p.name, 300), coalesce(c.path, 
 FROM catalog_product p
 LEFT JOIN catalog_category c ON c.id = p.category_id
 WHERE p.active AND {ids}
+ON CONFLICT (product_id) WHERE product_id IS NOT NULL DO UPDATE
+SET text = EXCLUDED.text, label = EXCLUDED.label, path = EXCLUDED.path, terms = EXCLUDED.terms
 """
 
 

@@ -5,6 +5,8 @@ page. Thin: the form's values are checked as a save would check them
 
 from __future__ import annotations
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,7 +21,10 @@ from search.services import SearchUnavailable, search_products
 from search.types import RuleStage
 
 
+# Shown in a frame on the rule's admin page: this one page may be framed by the site itself
+# (the shop's policy forbids framing everywhere else).
 @xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})
 @staff_member_required
 @require_POST
 def rule_preview(request: HttpRequest) -> HttpResponse:

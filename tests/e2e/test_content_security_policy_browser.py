@@ -81,7 +81,7 @@ def test_storefront_admin_and_api_docs_work_under_the_csp(shop, live_server, wat
     )
     page.check_csp("home")
 
-    page.get_by_role("searchbox").first.fill("running shoes")
+    page.get_by_role("combobox").first.fill("running shoes")  # the search box, with suggestions
     page.get_by_role("button", name="Search").first.click()
     page.wait_for_url(re.compile(r"/search\?q=running"))
     assert page.locator("article.result").count() > 0

@@ -56,7 +56,7 @@ def card_prices(page) -> list[Decimal]:
 def test_shopper_searches_filters_sorts_and_pages(demo_shop, live_server, page, artifacts):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/search")
-    page.get_by_role("searchbox", name="Search products").fill("running sneakers")
+    page.get_by_role("combobox", name="Search products").fill("running sneakers")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"/search\?q=running\+sneakers$"))
     assert 'results for "running sneakers"' in page.locator("h1").inner_text()
