@@ -9,7 +9,7 @@ document holds, and the similarity of the products the vector leg's top list did
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -20,6 +20,7 @@ from search.retrieval.lexical import matched_words
 from search.retrieval.vector import dense_similarities
 from search.types import (
     Candidate,
+    ClickBoostStage,
     ExactMatchStage,
     ExplainStage,
     Explanation,
@@ -45,6 +46,9 @@ class RankingTrace:
     rerank_scores: dict[int, float]
     index: SearchIndex | None = None
     query_vector: np.ndarray | None = None
+    # What shoppers' clicks added to each boosted product's score, and the order before.
+    click_boosts: dict[int, float] = field(default_factory=dict)
+    before_clicks: list[int] = field(default_factory=list)
 
 
 def explain_page(
@@ -63,6 +67,7 @@ def explain_page(
     # leg's own score.
     by_score = fusion_ranks or _score_ranks(trace.retrieved)
     exact = {c.product_id: c for c in trace.retrieved if c.exact}
+    before_clicks = {pid: i for i, pid in enumerate(trace.before_clicks, start=1)}
     reranked = {pid: i for i, pid in enumerate(relevance, start=1)} if trace.rerank_scores else {}
 
     explanations = {}
@@ -98,6 +103,14 @@ def explain_page(
                     field=_exact_field(exact[pid], trace.query),
                     rank=retrieved[pid],
                     moved=by_score[pid] - retrieved[pid],
+                )
+            )
+        if pid in trace.click_boosts:
+            stages.append(
+                ClickBoostStage(
+                    boost=trace.click_boosts[pid],
+                    rank=retrieved[pid],
+                    moved=before_clicks[pid] - retrieved[pid],
                 )
             )
         if reranked:
@@ -184,6 +197,8 @@ def describe_stage(stage: ExplainStage) -> str:
         return f"Fused ({stage.method}): {stage.score:.3f} = {parts}, rank {stage.rank}"
     if isinstance(stage, ExactMatchStage):
         return f"Exact {stage.field} match: put first, rank {stage.rank}{_moved(stage.moved)}"
+    if isinstance(stage, ClickBoostStage):
+        return f"Shoppers' clicks: {stage.boost:+.3f}, rank {stage.rank}{_moved(stage.moved)}"
     if isinstance(stage, RerankStage):
         if stage.score is None:
             return f"Reranker: below the reranked top, rank {stage.rank}"

@@ -28,9 +28,10 @@ from search.facets import compute_facets, selected_values, with_brand_facet
 from search.indexing.indexes import active_index, active_index_for_search
 from search.inference.backend import configured_model_modalities, inference_backend
 from search.inference.encoding import PhotoQueryUnsupported
+from search.insights.clicks import click_boosts, click_signal_version
 from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchRequest
-from search.ranking import sorted_by
+from search.ranking import sorted_by, with_click_boosts
 from search.rerank import rerank_top
 from search.retrieval.counting import counted_products
 from search.retrieval.fusion import fuse
@@ -277,6 +278,8 @@ def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None, limit:
         limit,
         settings.SEARCH_FUSION,
         settings.SEARCH_FUSION_WEIGHTS,
+        # Learning shows on the next search: a new click signal is a new ranking.
+        _learns_from_clicks(request) and (settings.VITRINE_CLICK_BOOST, click_signal_version()),
     ]
     digest.update(repr(parts).encode())
     if request.photo is not None:
@@ -373,6 +376,13 @@ def _rank(
     else:
         fused = next(iter(legs.values()))
     fused = fused[:limit]
+    # Shoppers' clicks (search.insights.clicks), before the rerank reads the top: they
+    # change the order, never what counts (each candidate keeps what counting reads).
+    unboosted, clicks = fused, {}
+    if _learns_from_clicks(request):
+        fused, clicks = with_click_boosts(
+            fused, boosts=click_boosts(request.query), weight=settings.VITRINE_CLICK_BOOST
+        )
     order = [c.product_id for c in fused]
     retrieval = {c.product_id: c.retrieval_score for c in fused}
 
@@ -408,13 +418,20 @@ def _rank(
         ranking.trace = RankingTrace(
             query=request.query,
             legs=legs,
-            fused=fused if len(legs) > 1 else None,
+            fused=unboosted if len(legs) > 1 else None,
             retrieved=fused,
             rerank_scores=rerank_scores,
             index=index,
             query_vector=query_vector if "vector" in legs else None,
+            click_boosts=clicks,
+            before_clicks=[c.product_id for c in unboosted] if clicks else [],
         )
     return ranking
+
+
+def _learns_from_clicks(request: SearchRequest) -> bool:
+    """Text queries learn from clicks; a photo has no query text for clicks to be kept under."""
+    return bool(settings.VITRINE_CLICK_BOOST and request.query and request.photo is None)
 
 
 def _hit(product: ProductCard, retrieval_score: float, rerank_score: float | None) -> SearchHit:

@@ -12,6 +12,7 @@ from search.indexing import embedding, indexes, lexical, sweeper
 from search.inference.backend import InProcessInference
 from search.inference.loading import get_embedder
 from search.inference.remote import photo_from_payload
+from search.insights import clicks
 from search.models import SearchIndex
 
 logger = logging.getLogger(__name__)
@@ -94,3 +95,10 @@ def rerank_search_candidates(text: str, photo: str | None, product_ids: list[int
         text=text, photo=photo_from_payload(photo), product_ids=product_ids
     )
     return {"scores": {str(pid): score for pid, score in scores.items()}, "notice": notice}
+
+
+@shared_task
+def refresh_click_signal() -> dict[str, object]:
+    """Celery beat: new clicks into the click signal (search.insights.clicks)."""
+    report = clicks.refresh_click_signal()
+    return report.__dict__

@@ -181,7 +181,15 @@ def test_the_explanation_is_documented_in_the_schema_and_matches_it(shop, client
     hit = schema["components"]["schemas"]["SearchHit"]
     assert "explain" in hit["properties"] and "explain" not in hit.get("required", [])
     stage_kinds = schema["components"]["schemas"]["ExplainStage"]["discriminator"]["mapping"]
-    assert set(stage_kinds) == {"keyword", "vector", "fusion", "exact_match", "rerank", "sort"}
+    assert set(stage_kinds) == {
+        "keyword",
+        "vector",
+        "fusion",
+        "exact_match",
+        "click_boost",
+        "rerank",
+        "sort",
+    }
 
     result = search_products(SearchRequest(query="SNK-100", page_size=4, explain=True))
     built = json.loads(JSONRenderer().render(search_response_data(result)))
