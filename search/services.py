@@ -28,7 +28,7 @@ from search.facets import compute_facets, selected_values, with_brand_facet
 from search.indexing.indexes import active_index, active_index_for_search
 from search.inference.backend import configured_model_modalities, inference_backend
 from search.inference.encoding import PhotoQueryUnsupported
-from search.insights.clicks import click_boosts, click_signal_version
+from search.insights.clicks import NO_CLICKS, QueryClicks, query_clicks
 from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchRequest
 from search.ranking import sorted_by, with_click_boosts
@@ -179,7 +179,9 @@ def _cached_ranking(
 ) -> _Ranking:
     """The ranking from the results cache, or ranked now and cached. Both cache reads (the
     ranking, the query's vector) go in one Redis round trip, and both writes in another."""
-    key = _ranking_cache_key(request, index, limit)
+    # Read once: the key and the ranking must agree on what clicks say.
+    clicks = query_clicks(request.query) if _learns_from_clicks(request) else NO_CLICKS
+    key = _ranking_cache_key(request, index, limit, clicks)
     vector_key = _query_vector_key(index, request)
     found = cache.get_many([key, vector_key] if vector_key else [key])
     # Explaining ranks afresh (the cached ranking keeps no per-leg detail); the same steps
@@ -187,7 +189,7 @@ def _cached_ranking(
     ranking = None if request.explain else found.get(key)
     if ranking is None:
         writes: CacheWrites = {}
-        ranking = _rank(request, timings, index, found.get(vector_key), writes, limit)
+        ranking = _rank(request, timings, index, found.get(vector_key), writes, limit, clicks)
         plain = ranking if ranking.trace is None else replace(ranking, trace=None)
         writes[key] = (plain, RESULTS_CACHE_S)
         _write_each(writes)
@@ -267,7 +269,9 @@ class _Ranking:
     trace: RankingTrace | None = None  # what explains it, when asked (never cached)
 
 
-def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None, limit: int) -> str:
+def _ranking_cache_key(
+    request: SearchRequest, index: SearchIndex | None, limit: int, clicks: QueryClicks = NO_CLICKS
+) -> str:
     digest = hashlib.sha256()
     parts = [
         index.pk if index else None,
@@ -278,8 +282,8 @@ def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None, limit:
         limit,
         settings.SEARCH_FUSION,
         settings.SEARCH_FUSION_WEIGHTS,
-        # Learning shows on the next search: a new click signal is a new ranking.
-        _learns_from_clicks(request) and (settings.VITRINE_CLICK_BOOST, click_signal_version()),
+        # Learning shows on the next search: what clicks say of this query is in its key.
+        clicks.digest and (settings.VITRINE_CLICK_BOOST, clicks.digest),
     ]
     digest.update(repr(parts).encode())
     if request.photo is not None:
@@ -326,6 +330,7 @@ def _rank(
     cached_vector: bytes | None,
     writes: CacheWrites,
     limit: int,
+    clicks: QueryClicks = NO_CLICKS,
 ) -> _Ranking:
     notices: list[str] = []
     mode = "vector" if not request.query else request.mode
@@ -378,11 +383,10 @@ def _rank(
     fused = fused[:limit]
     # Shoppers' clicks (search.insights.clicks), before the rerank reads the top: they
     # change the order, never what counts (each candidate keeps what counting reads).
-    unboosted, clicks = fused, {}
-    if _learns_from_clicks(request):
-        fused, clicks = with_click_boosts(
-            fused, boosts=click_boosts(request.query), weight=settings.VITRINE_CLICK_BOOST
-        )
+    unboosted = fused
+    fused, boosted = with_click_boosts(
+        fused, boosts=clicks.boosts, weight=settings.VITRINE_CLICK_BOOST
+    )
     order = [c.product_id for c in fused]
     retrieval = {c.product_id: c.retrieval_score for c in fused}
 
@@ -423,8 +427,8 @@ def _rank(
             rerank_scores=rerank_scores,
             index=index,
             query_vector=query_vector if "vector" in legs else None,
-            click_boosts=clicks,
-            before_clicks=[c.product_id for c in unboosted] if clicks else [],
+            click_boosts=boosted,
+            before_clicks=[c.product_id for c in unboosted] if boosted else [],
         )
     return ranking
 

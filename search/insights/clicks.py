@@ -35,14 +35,16 @@ The click model (refresh_click_signal, beat every VITRINE_CLICK_SIGNAL_INTERVAL_
 
 A row's `boost` is that sum, cut to [-1, 1]; the ranking adds VITRINE_CLICK_BOOST times it
 (in units of the query's score range), so the setting bounds what clicks can do, and
-changing it needs no recomputation. When a boost changes the signal's version (in the
-cache) changes, which is part of each cached ranking's key: learning shows on the next
-search. Searches read one query's boosts in one indexed statement, kept per process for
-that version (click_boosts).
+changing it needs no recomputation. When a boost changes, the signal's version (in the
+cache) changes; each process reads it every few seconds, and then each query's boosts again
+(one indexed statement, kept per process for that version: query_clicks). A digest of a
+query's boosts is part of its cached ranking's key, so learning shows on the next search
+while the rankings of queries whose boosts did not change stay cached.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -90,29 +92,40 @@ def click_query(query: str) -> str:
 # --- Query time --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class QueryClicks:
+    """What clicks say for one query: product id -> boost in [-1, 1], and a digest of it
+    ("" when clicks say nothing) that the query's cached ranking is keyed by."""
+
+    boosts: dict[int, float]
+    digest: str
+
+
+NO_CLICKS = QueryClicks(boosts={}, digest="")
+
+
 class _ProcessCache:
-    """The version last read (trusted VERSION_TTL_S) and the boosts read for it."""
+    """The version last read (trusted VERSION_TTL_S) and the queries' boosts read for it."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.version: str = ""
         self.read_at = -math.inf
-        self.boosts: OrderedDict[str, dict[int, float]] = OrderedDict()
+        self.queries: OrderedDict[str, QueryClicks] = OrderedDict()
 
 
 _local = _ProcessCache()
 
 
 def click_signal_version() -> str:
-    """The click signal's current version ("" before the first signal): part of each cached
-    ranking's key."""
+    """The click signal's current version ("" before the first signal)."""
     now = time.monotonic()
     if now - _local.read_at < VERSION_TTL_S:
         return _local.version
     version = cache.get(VERSION_KEY) or ""
     with _local.lock:
         if version != _local.version:
-            _local.boosts.clear()
+            _local.queries.clear()
         _local.version, _local.read_at = version, now
     return version
 
@@ -121,33 +134,39 @@ def forget_click_signal() -> None:
     """Read the version and boosts afresh on the next search (tests; a new signal)."""
     with _local.lock:
         _local.version, _local.read_at = "", -math.inf
-        _local.boosts.clear()
+        _local.queries.clear()
 
 
-def click_boosts(query: str) -> dict[int, float]:
-    """product id -> boost in [-1, 1] for this query text (empty when clicks say nothing)."""
+def query_clicks(query: str) -> QueryClicks:
+    """What clicks say for this query text. A new version of the signal costs each process
+    one indexed read per query it serves; a query whose boosts did not change keeps its
+    digest, so its cached ranking stays valid (only the queries clicks changed re-rank)."""
     key = click_query(query)
     if not key or not settings.VITRINE_CLICK_BOOST:
-        return {}
+        return NO_CLICKS
     version = click_signal_version()
     if not version:
-        return {}
+        return NO_CLICKS
     with _local.lock:
-        found = _local.boosts.get(key)
+        found = _local.queries.get(key)
         if found is not None:
-            _local.boosts.move_to_end(key)
+            _local.queries.move_to_end(key)
             return found
     boosts = dict(
         ClickSignal.objects.filter(normalised_query=key)
         .exclude(boost=0)
         .values_list("product_id", "boost")
     )
+    digest = ""
+    if boosts:
+        digest = hashlib.sha256(repr(sorted(boosts.items())).encode()).hexdigest()[:16]
+    found = QueryClicks(boosts=boosts, digest=digest)
     with _local.lock:
         if _local.version == version:
-            _local.boosts[key] = boosts
-            while len(_local.boosts) > BOOSTS_PER_PROCESS:
-                _local.boosts.popitem(last=False)
-    return boosts
+            _local.queries[key] = found
+            while len(_local.queries) > BOOSTS_PER_PROCESS:
+                _local.queries.popitem(last=False)
+    return found
 
 
 # --- The signal --------------------------------------------------------------------------------

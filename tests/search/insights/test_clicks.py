@@ -16,6 +16,7 @@ from search.insights.clicks import (
     click_query,
     click_signal_version,
     forget_click_signal,
+    query_clicks,
     refresh_click_signal,
 )
 from search.insights.models import ClickSignal, ResultEvent, SearchEvent
@@ -162,6 +163,16 @@ def test_learning_shows_on_the_next_search_despite_the_cached_ranking(shop):
     assert click_signal_version() != version
     after = [hit.sku for hit in search_products(request, whole_ranking=True).results]
     assert after.index(before[7]) < 7
+
+
+def test_a_new_signal_leaves_the_rankings_of_other_queries_cached(shop):
+    shoppers_click(ranking(), ranking()[7], visitors=30)
+    learn()
+    other = query_clicks("lightweight shoes")
+    assert other.digest == "" and query_clicks(QUERY).digest
+    shoppers_click(ranking(), ranking()[6], visitors=30, first=100)  # more of the same query
+    learn()
+    assert query_clicks("lightweight shoes").digest == ""
 
 
 def test_the_explanation_shows_what_clicks_added(shop):
