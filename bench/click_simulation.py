@@ -19,7 +19,7 @@ recorded like any other):
 2. Before: NDCG@10 of every query's first page (GET /api/v1/search, the judgments' grades as
    gains, search.evaluation, as `evaluate_search` measures it).
 3. Sessions: each other query is searched --sessions times, in random order, each time by
-   a new shopper (own User-Agent and forwarded address), who reads the first page (the
+   a new shopper (own User-Agent), who reads the first page (the
    storefront's 20 results) as the click model below says and reports each click with
    POST /api/v1/events {search_id, sku, type: "click", position}.
 4. Settle: the shop writes the events in batches (beat, every few seconds) and turns clicks
@@ -111,15 +111,12 @@ class Shop:
 
 
 def _identity(shopper: int | None) -> dict[str, str]:
-    """Each simulated shopper looks like another browser behind the shop's proxy; the
+    """Each simulated shopper is another browser: the shop's visitor key hashes the client's
+    address and user agent, so one address with many user agents is many visitors. The
     measuring client is one more."""
     if shopper is None:
         return {"User-Agent": "vitrine-click-simulation/measure"}
-    address = f"10.{shopper // 65536 % 256}.{shopper // 256 % 256}.{shopper % 256}"
-    return {
-        "User-Agent": f"vitrine-click-simulation/shopper-{shopper}",
-        "X-Forwarded-For": address,
-    }
+    return {"User-Agent": f"vitrine-click-simulation/shopper-{shopper}"}
 
 
 def shopper_clicks(

@@ -315,15 +315,16 @@ SEARCH_FUSION_WEIGHTS = {
     "lexical": env_float("VITRINE_LEXICAL_WEIGHT", 1.0),
 }
 SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
-# Learning from clicks (search.insights.clicks): how far shoppers' clicks may move a product,
-# as a share of the query's score range (each product's click signal is in [-1, 1]); 0 turns
-# it off. A fifth: clicks reorder what the ranking scored close (the first pages), and never
-# lift a weak match from the end of the list to the top.
-VITRINE_CLICK_BOOST = env_float("VITRINE_CLICK_BOOST", 0.2)
+# Learning from clicks (search.insights.clicks): how far shoppers' clicks may move a product up
+# or down, as a share of the score spread of the query's first page (VITRINE_PAGE_SIZE: where
+# clicks are gathered); each product's click signal is in [-1, 1]; 0 turns it off. A half:
+# the product every shopper picks and the one every shopper skips can swap across at most a
+# whole first page; a weak match deep in the list is never lifted to the top.
+VITRINE_CLICK_BOOST = env_float("VITRINE_CLICK_BOOST", 0.5)
 if not 0 <= VITRINE_CLICK_BOOST <= 1:
     raise ImproperlyConfigured("VITRINE_CLICK_BOOST must be between 0 and 1.")
-# The evidence a click signal needs: this many distinct visitors (salted, daily) whose
-# clicked searches showed the product for that query. A handful of clicks reorders nothing.
+# The evidence a click signal needs: this many distinct visitors (salted, daily) who read as
+# far as the product for that query (clicked it or below it). A handful of clicks reorders nothing.
 VITRINE_CLICK_MIN_VISITORS = max(1, env_int("VITRINE_CLICK_MIN_VISITORS", 10))
 # How often beat turns new clicks into the click signal.
 VITRINE_CLICK_SIGNAL_INTERVAL_S = env_float("VITRINE_CLICK_SIGNAL_INTERVAL_S", 60.0)

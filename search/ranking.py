@@ -28,23 +28,24 @@ def reranked(order: list[int], *, scores: dict[int, float], exact: set[int]) -> 
 
 
 def with_click_boosts(
-    candidates: list[Candidate], *, boosts: dict[int, float], weight: float
+    candidates: list[Candidate], *, boosts: dict[int, float], weight: float, page: int
 ) -> tuple[list[Candidate], dict[int, float]]:
     """The ranked candidates with what shoppers' clicks say added to their scores, reordered
     by that (search.insights.clicks: each boost is in [-1, 1]), and the score each one got.
 
-    A boost is `weight` times the query's score range (its best candidate's score minus its
-    weakest's), so `weight` bounds the change in the ranking's own units whatever made the
-    scores (fusion, one leg): clicks reorder products the ranking scored close and cannot
-    lift one from the weak end to the top. Exact SKU/brand matches stay first (clicks never
-    bury what the shopper typed the identifier of); what else a candidate carries (what the
-    result count reads) is kept, so clicks change the order, never what counts."""
+    A boost is `weight` times the score spread of the first `page` candidates (a shopper's
+    first page: where clicks are gathered), in the ranking's own units whatever made the
+    scores (fusion, one leg). So `weight` 0.5 lets the product every shopper picks and the
+    one every shopper skips swap across at most a whole first page, and no weight lifts a
+    weak match from deep in the list to the top. Exact SKU/brand matches stay first (clicks
+    never bury what the shopper typed the identifier of); what else a candidate carries (what
+    the result count reads) is kept, so clicks change the order, never what counts."""
     if not weight or not boosts or len(candidates) < 2:
         return candidates, {}
-    scores = [c.retrieval_score for c in candidates]
-    span = (max(scores) - min(scores)) or 1.0
+    first = [c.retrieval_score for c in candidates[:page]]
+    spread = (max(first) - min(first)) or 1.0
     added = {
-        c.product_id: weight * boosts[c.product_id] * span
+        c.product_id: weight * boosts[c.product_id] * spread
         for c in candidates
         if boosts.get(c.product_id)
     }

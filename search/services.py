@@ -385,7 +385,10 @@ def _rank(
     # change the order, never what counts (each candidate keeps what counting reads).
     unboosted = fused
     fused, boosted = with_click_boosts(
-        fused, boosts=clicks.boosts, weight=settings.VITRINE_CLICK_BOOST
+        fused,
+        boosts=clicks.boosts,
+        weight=settings.VITRINE_CLICK_BOOST,
+        page=settings.SEARCH_PAGE_SIZE,
     )
     order = [c.product_id for c in fused]
     retrieval = {c.product_id: c.retrieval_score for c in fused}

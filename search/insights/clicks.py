@@ -8,25 +8,32 @@ The click model (refresh_click_signal, beat every VITRINE_CLICK_SIGNAL_INTERVAL_
   say which of its results was worse (the shopper may have found the answer in the list, or
   given up on the query), and it keeps searches nobody acted on (bots, the benchmark's own
   measuring) out of the signal.
-- Examination (position bias), cascade-aware: a shopper reads a page top-down, so every
-  result at or above the last one clicked was examined (probability 1; an unclicked one
-  there was skipped: evidence against it, Joachims 2002 "click > skip above"). Below the
-  last click the shopper may have stopped: a result at position k is examined with
-  probability last / k, the position-based model's 1 / k (Joachims et al. 2017, "Unbiased
-  learning-to-rank with biased feedback", eta = 1) taken from the last click on.
-- One visitor, one vote: for each (query, product, visitor) the clicks and examinations are
-  averaged over that visitor's clicked searches, so repeating a search, or a flood from
-  one client, weighs no more than one shopper. `visitors` counts them.
+- Examination (position bias), by the cascade model (Craswell et al. 2008): a shopper reads
+  a page top-down and the last click ends the reading, so a result was examined exactly
+  when a click came at or below it. An unclicked one there was skipped: evidence against
+  it ("click > skip above", Joachims 2002). A result below the last click says nothing:
+  the shopper may have been satisfied and left (counting it as examined, as a plain
+  position-based model would, turns every satisfied shopper into a skip of the good results
+  below the first). So a product is compared only with the searches that reached it, which
+  corrects for its position: one shown eighth is judged by the shoppers who read that far.
+- One visitor, one vote: each visitor who examined a product for a query counts as one
+  examination, and their clicks on it as the share of those searches in which they clicked
+  it, so repeating a search, or a flood from one client, weighs no more than one shopper.
+  `visitors` (and `examinations`) count them.
 - Attractiveness against the query's own average: with C the clicks, E the examinations and
-  r = sum C / sum E over the query's products (its average click rate per examined result),
-  the lift is (C + M r) / (r E + M r): clicks over expected clicks (Zhang & Jones 2007,
-  COEC), with a Beta prior worth PRIOR_EXAMINATIONS examinations at the query's own rate,
-  so a few observations stay near 1 ("no evidence"). The signal is tanh(log(lift) / 2) =
-  (lift - 1) / (lift + 1), in (-1, 1): 0 without evidence, +1/2 for three times the
-  query's rate, -1/3 for a product skipped by ten visitors who clicked below it.
+  r = sum C / sum E over the query's products (its click rate per examined result), the
+  estimate is (C + M r) / (E + M): a Beta prior worth M = PRIOR_EXAMINATIONS examinations
+  at the query's own rate, so a few observations stay near r ("no evidence"). It is
+  compared with r by the odds ratio, OR = odds(estimate) / odds(r), and the signal is
+  Yule's Q = (OR - 1) / (OR + 1) = tanh(difference in log-odds / 2), in (-1, 1): 0 without
+  evidence, +1/2 for three times the odds. Odds, not the plain ratio of rates (clicks over
+  expected clicks, made for ad click rates of a few percent): a cascade's examined results
+  are clicked often, and a ratio of rates near 1 would leave a product every shopper picks
+  hardly above one most shoppers pick. With r at one half, a product ten visitors skipped
+  gets -1/2.
 - Minimum evidence: no signal until VITRINE_CLICK_MIN_VISITORS distinct visitors examined
-  the product for that query (their clicked searches showed it). A handful of clicks never
-  reorders a query.
+  the product for that query (clicked it, or something below it). A handful of clicks
+  never reorders a query.
 - Per product (normalised_query ""): the same over every query, with each query's clicks
   expected at its own rate. It says a product is wanted, not that it answers this query, so
   it adds PRODUCT_SHARE of itself to each query row of that product, and reaches only the
@@ -34,12 +41,13 @@ The click model (refresh_click_signal, beat every VITRINE_CLICK_SIGNAL_INTERVAL_
   pushed into "phone case".
 
 A row's `boost` is that sum, cut to [-1, 1]; the ranking adds VITRINE_CLICK_BOOST times it
-(in units of the query's score range), so the setting bounds what clicks can do, and
-changing it needs no recomputation. When a boost changes, the signal's version (in the
-cache) changes; each process reads it every few seconds, and then each query's boosts again
-(one indexed statement, kept per process for that version: query_clicks). A digest of a
-query's boosts is part of its cached ranking's key, so learning shows on the next search
-while the rankings of queries whose boosts did not change stay cached.
+(in units of the score spread of the query's first page: search.ranking.with_click_boosts),
+so the setting bounds what clicks can do, and changing it needs no recomputation. When a
+boost changes, the signal's version (in the cache) changes; each process reads it every few
+seconds, and then each query's boosts again (one indexed statement, kept per process for
+that version: query_clicks). A digest of a query's boosts is part of its cached ranking's
+key, so learning shows on the next search while the rankings of queries whose boosts did
+not change stay cached.
 """
 
 from __future__ import annotations
@@ -60,7 +68,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import Product
-from search.insights.models import ClickSignal, ResultEvent, SearchEvent
+from search.insights.models import QUERY_MAX_CHARS, ClickSignal, ResultEvent, SearchEvent
+from search.query import normalise_query
 
 # The prior's weight, in examinations at the query's own click rate: one search examines
 # about a page's top (a shopper reads until a click), so one shopper's search can move an
@@ -85,8 +94,10 @@ WATERMARK_KEY = "search:clicks:watermark"
 
 
 def click_query(query: str) -> str:
-    """The form a query's clicks are kept under: lower case, single spaces (as recorded)."""
-    return " ".join(query.casefold().split())
+    """The form a query's clicks are kept under, as the recording normalises it: the
+    search's own normaliser (search.query), case-folded, cut to what a row holds."""
+    text, _ = normalise_query(query)
+    return text.casefold()[:QUERY_MAX_CHARS]
 
 
 # --- Query time --------------------------------------------------------------------------------
@@ -186,12 +197,16 @@ class Evidence:
 
 def signal(evidence: Evidence, *, min_visitors: int) -> float:
     """The smoothed, position-corrected signal in (-1, 1); 0 below the minimum evidence."""
-    if evidence.visitors < min_visitors or evidence.examinations <= 0 or evidence.expected <= 0:
+    if evidence.visitors < min_visitors or evidence.examinations <= 0:
         return 0.0
     rate = evidence.expected / evidence.examinations  # the baseline click rate
-    prior = PRIOR_EXAMINATIONS * rate  # in clicks
-    lift = (evidence.clicks + prior) / (evidence.expected + prior)
-    return (lift - 1) / (lift + 1)
+    if not 0 < rate < 1:  # nothing clicked, or everything: no product stands out
+        return 0.0
+    estimate = (evidence.clicks + PRIOR_EXAMINATIONS * rate) / (
+        evidence.examinations + PRIOR_EXAMINATIONS
+    )
+    odds_ratio = (estimate / (1 - estimate)) / (rate / (1 - rate))
+    return (odds_ratio - 1) / (odds_ratio + 1)
 
 
 def combined_boost(query_signal: float, product_signal: float) -> float:
@@ -218,20 +233,19 @@ shown AS (
     LEFT JOIN clicked c ON c.search_id = s.search_id AND c.sku = e.sku
 ),
 examined AS (
-    SELECT normalised_query, visitor, sku, click,
-           CASE WHEN position <= last THEN 1.0 ELSE last::float / position END AS exam
+    SELECT normalised_query, visitor, sku, click
     FROM (
         SELECT *, max(CASE WHEN click THEN position END) OVER (PARTITION BY search_id) AS last
         FROM shown
     ) ranked
-    WHERE last IS NOT NULL
+    WHERE position <= last
 ),
 per_visitor AS (
     SELECT normalised_query, sku, visitor,
-           avg(CASE WHEN click THEN 1.0 ELSE 0.0 END) AS clicks, avg(exam) AS exams
+           avg(CASE WHEN click THEN 1.0 ELSE 0.0 END) AS clicks
     FROM examined GROUP BY normalised_query, sku, visitor
 )
-SELECT v.normalised_query, p.id, sum(v.clicks), sum(v.exams), count(*)
+SELECT v.normalised_query, p.id, sum(v.clicks), count(*), count(*)
 FROM per_visitor v JOIN {product} p ON p.sku = v.sku
 GROUP BY v.normalised_query, p.id
 """
