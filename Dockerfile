@@ -37,6 +37,16 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
+# 2b. Optional extras of pyproject.toml by name, comma-separated (build arg VITRINE_EXTRAS),
+#     e.g. `s3` for photos in a bucket that workers on other hosts share (docs/DEPLOY.md).
+ARG VITRINE_EXTRAS=""
+RUN if [ -n "$VITRINE_EXTRAS" ]; then \
+        python -c "import os, tomllib; extras = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print('\n'.join(r for name in os.environ['VITRINE_EXTRAS'].split(',') if name.strip() for r in extras[name.strip()]))" \
+            > /tmp/extras.txt \
+        && pip install -r /tmp/extras.txt \
+        && rm /tmp/extras.txt; \
+    fi
+
 # 3. The project itself. Installed editable on purpose: settings find `templates/` (top
 #    level, not part of the wheel) and `manage.py` relative to config/settings.py, so the
 #    code must run from this source tree, not from a copy in site-packages.

@@ -39,6 +39,7 @@ def main() -> None:
     django.setup()
     import torch
     from django.conf import settings
+    from django.core.files.storage import FileSystemStorage
 
     from catalog.demo import demo_products, render_illustration
     from search.documents import ProductDocument
@@ -48,13 +49,14 @@ def main() -> None:
 
     settings.VITRINE_DEVICE = args.device
     tmp = Path(tempfile.mkdtemp(prefix="vitrine-bench-"))
+    photos = FileSystemStorage(location=tmp)
     items = demo_products()[: args.products]
     documents = []
     for i, item in enumerate(items):
         photo = tmp / f"{i}.png"
         photo.write_bytes(render_illustration(item))
         text = "\n".join([item["name"], item["brand"], item["category"], item["description"]])
-        documents.append(ProductDocument(i, text, str(photo), str(i)))
+        documents.append(ProductDocument(i, text, photo.name, str(i), storage=photos))
 
     models = {
         "all-MiniLM-L6-v2 (text only)": "sentence-transformers/all-MiniLM-L6-v2",

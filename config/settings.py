@@ -25,6 +25,7 @@ from config.env import (
     static_root,
     var_dir,
 )
+from config.storage import media_storage
 
 DEBUG = env_bool("VITRINE_DEBUG", True)
 SECRET_KEY = env("DJANGO_SECRET_KEY") or ("dev-only-insecure-key" if DEBUG else "")
@@ -96,6 +97,38 @@ DATABASES = {
     "default": database_from_url(DATABASE_URL, conn_max_age=env_int("VITRINE_DB_CONN_MAX_AGE", 60))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Connection pooling (Django's psycopg pool, per process; docs/DEPLOY.md says why this and
+# not PgBouncer): at most this many connections per process and database, reused across
+# requests and checked before each use (a connection to a replica that restarted is replaced,
+# not handed to a search). 0 (the default: tests, `make run`, Celery workers) keeps Django's
+# persistent connections (VITRINE_DB_CONN_MAX_AGE) instead; the web processes turn it on.
+DATABASE_POOL_MAX_SIZE = env_int("VITRINE_DB_POOL_MAX_SIZE", 0)
+if DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env_float("VITRINE_DB_POOL_TIMEOUT_S", 5.0),  # waiting for a free one
+    }
+# Streaming replicas that answer searches (search.replicas): each URL becomes the alias
+# "replica_<n>", with the primary's options (pool included) and a short connect timeout, so a
+# replica host that vanished costs a search 2 s once, not a hang. Writes, the admin, imports
+# and the embedding pipeline stay on the primary ("default").
+SEARCH_READ_REPLICAS: list[str] = []
+for _n, _url in enumerate(u.strip() for u in env("DATABASE_REPLICA_URLS").split(",") if u.strip()):
+    _replica = database_from_url(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    _replica["OPTIONS"] = {
+        "connect_timeout": 2,
+        **DATABASES["default"]["OPTIONS"],
+        **_replica["OPTIONS"],
+    }
+    _replica["TEST"] = {"MIRROR": "default"}  # a test run reads its own test database
+    DATABASES[f"replica_{_n}"] = _replica
+    SEARCH_READ_REPLICAS.append(f"replica_{_n}")
+# A replica further behind the primary than this answers no searches (the primary does) until
+# it catches up: what a shopper may miss of the latest catalog edits.
+SEARCH_REPLICA_MAX_LAG_S = env_float("VITRINE_REPLICA_MAX_LAG_S", 10.0)
 
 # A cache call gives up after this long: a search must not wait on a hung Redis for more than
 # a fraction of its own budget (config/cache.py turns the timeout into a miss).
@@ -384,3 +417,19 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("VITRINE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VITRINE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("VITRINE_HSTS_PRELOAD", True)
+
+# --- Scale-out: files every host reads (docs/DEPLOY.md, "Workers on many hosts") -----------
+# Product photos and import uploads: the local filesystem (MEDIA_ROOT, a volume shared by web
+# and workers) by default, or an S3-compatible bucket that workers on other hosts read too
+# (django-storages: `pip install "vitrine[s3]"`; credentials through boto3's own AWS_* vars).
+STORAGES = {
+    "default": media_storage(
+        kind=env("VITRINE_STORAGE", "filesystem"),
+        bucket=env("VITRINE_S3_BUCKET"),
+        endpoint_url=env("VITRINE_S3_ENDPOINT_URL"),
+        region=env("VITRINE_S3_REGION"),
+        prefix=env("VITRINE_S3_PREFIX"),
+        custom_domain=env("VITRINE_S3_CUSTOM_DOMAIN"),
+    ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

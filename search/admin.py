@@ -2,6 +2,8 @@ from django.contrib import admin
 
 from search.indexing.indexes import index_status
 from search.indexing.sweeper import TASK_FAILED_PREFIX
+from search.insights.dashboard import InsightsDashboardAdmin
+from search.insights.models import InsightsDay
 from search.models import ProductEmbedding, SearchIndex
 
 
@@ -61,3 +63,7 @@ class ProductEmbeddingAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="vector")
     def has_vector(self, obj: ProductEmbedding) -> bool:
         return obj.embedding is not None
+
+
+# The "Search insights" page lives on the daily totals' admin (search.insights.dashboard).
+admin.site.register(InsightsDay, InsightsDashboardAdmin)

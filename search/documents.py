@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.core.files.storage import Storage, default_storage
 from PIL import Image, ImageOps
 
 from catalog.models import Product
@@ -25,8 +26,12 @@ DOCUMENT_IMAGE_MAX_SIDE = 768
 class ProductDocument:
     product_id: int
     text: str
-    image_path: str | None  # primary photo on disk, decoded only when a model reads images
+    image_name: str | None  # the primary photo's storage name, read only when a model reads images
     image_checksum: str
+    # Where the photo is kept (the photo field's storage; None: Django's default storage). Read
+    # through the storage API, never a local path: a worker on another host reads the same
+    # photo from a shared bucket (docs/DEPLOY.md, "Workers on many hosts").
+    storage: Storage | None = field(default=None, compare=False, repr=False)
 
     @property
     def document_hash(self) -> str:
@@ -38,7 +43,8 @@ class ProductDocument:
     def load_image(self) -> Image.Image:
         """The photo, upright and RGB, within DOCUMENT_IMAGE_MAX_SIDE. Raises OSError or
         PIL errors for a file that cannot be decoded; callers fall back to the text."""
-        with Image.open(self.image_path) as raw:
+        storage = self.storage or default_storage
+        with storage.open(self.image_name, "rb") as handle, Image.open(handle) as raw:
             image = ImageOps.exif_transpose(raw)
             image.thumbnail((DOCUMENT_IMAGE_MAX_SIDE, DOCUMENT_IMAGE_MAX_SIDE))
             return image.convert("RGB")
@@ -75,6 +81,7 @@ def build_document(product: Product) -> ProductDocument:
     return ProductDocument(
         product_id=product.id,
         text=document_text(product),
-        image_path=photo.file.path if photo else None,
+        image_name=photo.file.name if photo else None,
         image_checksum=photo.checksum if photo else "",
+        storage=photo.file.storage if photo else None,
     )

@@ -19,6 +19,7 @@ from django.conf import settings
 from catalog.models import Product
 from catalog.selectors import categories_with_ancestors
 from search.query import SearchFilters
+from search.replicas import read_alias
 from search.types import Facet, FacetRow, FacetValue
 
 
@@ -50,7 +51,7 @@ def _category_labels(category_ids: list[int]) -> dict[int, tuple[str, str]]:
     labels = _labels
     missing = [cat_id for cat_id in category_ids if cat_id not in labels]
     if missing:
-        for cat_id, category in categories_with_ancestors(ids=missing).items():
+        for cat_id, category in categories_with_ancestors(ids=missing, using=read_alias()).items():
             labels[cat_id] = (category.path, category.full_name)
     return {cat_id: labels[cat_id] for cat_id in category_ids if cat_id in labels}
 
@@ -69,12 +70,9 @@ def compute_facets(
     rows = [known[pid] for pid in product_ids if pid in known]
     missing = [pid for pid in product_ids if pid not in known]
     if missing:
-        rows += [
-            FacetRow(*row)
-            for row in Product.objects.filter(id__in=missing).values_list(
-                "sku", "category_id", "brand", "price"
-            )
-        ]
+        products = Product.objects.using(read_alias()).filter(id__in=missing)
+        fields = products.values_list("sku", "category_id", "brand", "price")
+        rows += [FacetRow(*row) for row in fields]
     # Ties in the counts keep SKU order, whichever way the rows arrived.
     rows.sort(key=lambda row: row.sku)
     facets: list[Facet] = []

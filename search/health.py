@@ -6,7 +6,8 @@ GET /healthz: readiness. 200 when the shop can serve (database, Redis and a Cele
 answer), 503 naming what is down. The search index is reported, never failed: an empty shop
 answers every search with 0 results, and products not embedded yet are found by their words,
 so neither is a reason to keep the web out of service - least of all before the first
-import, which needs the web."""
+import, which needs the web. Nor are read replicas (DATABASE_REPLICA_URLS): each is reported
+with its lag, and one that is down or behind only sends searches to the primary."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from search.indexing.indexes import active_index, index_status
 from search.indexing.sweeper import failed_task_count
+from search.replicas import replica_aliases, replicas_report
 
 
 def _database() -> dict:
@@ -90,6 +92,9 @@ def health_report() -> tuple[bool, dict]:
         report["tasks"] = {"failed": failed_task_count()}
     else:
         report["model"] = {"ok": False, "error": "database is down"}
+    if replica_aliases():
+        # Informative: a replica down or behind only sends searches to the primary.
+        report["replicas"] = replicas_report()
     healthy = all(part["ok"] for part in (report["database"], report["redis"], report["worker"]))
     report["status"] = "ok" if healthy else "degraded"
     return healthy, report

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from catalog.models import Product
+from search.replicas import read_alias
 from search.types import Candidate
 
 
@@ -62,7 +63,8 @@ def sorted_by(order: list[int], sort: str) -> list[int]:
     """Relevance order, or by price (products without a price last; relevance breaks ties)."""
     if sort == "relevance":
         return order
-    prices = dict(Product.objects.filter(id__in=order).values_list("id", "price"))
+    products = Product.objects.using(read_alias()).filter(id__in=order)
+    prices = dict(products.values_list("id", "price"))
     rank = {pid: i for i, pid in enumerate(order)}
     sign = 1 if sort == "price_asc" else -1
 

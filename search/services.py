@@ -32,6 +32,7 @@ from search.insights.clicks import NO_CLICKS, QueryClicks, query_clicks
 from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchRequest
 from search.ranking import sorted_by, with_click_boosts
+from search.replicas import read_alias, reads_on_replica, require_index
 from search.rerank import rerank_top
 from search.retrieval.counting import counted_products
 from search.retrieval.fusion import fuse
@@ -82,6 +83,7 @@ def model_info(index: SearchIndex | None = None) -> dict[str, object]:
     }
 
 
+@reads_on_replica  # search reads go to a replica when there is one (search.replicas)
 def search_products(
     request: SearchRequest, *, max_candidates: int = MAX_CANDIDATES, whole_ranking: bool = False
 ) -> SearchResponse:
@@ -123,7 +125,7 @@ def search_products(
     start = (request.page - 1) * request.page_size
     page_ids = order[start : start + request.page_size]
     also_ids = [] if whole_ranking else _also_like(ranking, counted, request)
-    products = product_cards(ids=page_ids + also_ids)
+    products = product_cards(ids=page_ids + also_ids, using=read_alias())
     hits = [
         _hit(products[pid], ranking.retrieval[pid], ranking.rerank.get(pid))
         for pid in page_ids
@@ -456,14 +458,17 @@ def _hit(product: ProductCard, retrieval_score: float, rerank_score: float | Non
     )
 
 
+@reads_on_replica
 def similar_products(*, product: Product, limit: int = 8) -> list[SearchHit]:
     """The products nearest to this one in the active index (itself excluded); empty while
     it has no vector there."""
     index = active_index_for_search()
     if index is None:
         return []
+    require_index(index)
     row = (
-        ProductEmbedding.objects.filter(index=index, product=product)
+        ProductEmbedding.objects.using(read_alias())
+        .filter(index=index, product=product)
         .exclude(embedding=None)
         .only("embedding")
         .first()
@@ -476,7 +481,7 @@ def similar_products(*, product: Product, limit: int = 8) -> list[SearchHit]:
         for c in vector_candidates(index=index, query_vector=vector, limit=limit + 1)
         if c.product_id != product.id
     ][:limit]
-    products = product_cards(ids=[c.product_id for c in candidates])
+    products = product_cards(ids=[c.product_id for c in candidates], using=read_alias())
     return [
         _hit(products[c.product_id], c.retrieval_score, None)
         for c in candidates

@@ -62,7 +62,7 @@ def encode_documents(embedder: Embedder, documents: Sequence[ProductDocument]) -
     images: dict[int, object] = {}
     if embedder.reads_images:
         for doc in documents:
-            if not doc.image_path:
+            if not doc.image_name:
                 continue
             try:
                 images[doc.product_id] = doc.load_image()

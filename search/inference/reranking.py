@@ -47,7 +47,7 @@ def rerank_candidates(
     inputs: list = []
     for doc in documents:
         image = None
-        if reranker.reads_images and doc.image_path:
+        if reranker.reads_images and doc.image_name:
             try:
                 image = doc.load_image()
             except Exception:  # an unreadable photo is reranked on its text

@@ -63,7 +63,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -163,8 +163,11 @@ def query_clicks(query: str) -> QueryClicks:
         if found is not None:
             _local.queries.move_to_end(key)
             return found
+    # From the primary, even in a search that reads a replica: what is read here is kept
+    # for the whole version, and a lagging replica's older rows would outlive its lag.
     boosts = dict(
-        ClickSignal.objects.filter(normalised_query=key)
+        ClickSignal.objects.using(DEFAULT_DB_ALIAS)
+        .filter(normalised_query=key)
         .exclude(boost=0)
         .values_list("product_id", "boost")
     )

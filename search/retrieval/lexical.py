@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import connection
 from psycopg import sql
 
 from search.query import SearchFilters
+from search.replicas import read_connection
 from search.retrieval.counting import matches_words
 from search.retrieval.filters import FilterShape, filter_clause, filter_values
 from search.retrieval.statement import fetch_with_settings, render
@@ -121,7 +121,7 @@ def _query_words(query: str, idf: bool) -> list[_QueryWord]:
     """The query's stemmed words with their weights and document counts. Each word weighs
     by its rarity (BM25's idf; 1 for every word until the statistics exist), so "pack" in
     "aa batteries 100 pack" counts for less than "batteries"."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_TERMS_SQL, {"q": query, "idf": idf})
         return [_QueryWord(*row) for row in cursor.fetchall()]
 
@@ -278,7 +278,7 @@ def matched_words(*, query: str, product_ids: Sequence[int]) -> dict[int, WordMa
     if not query.strip() or not product_ids:
         return {}
     params = {"q": query, "ids": list(product_ids), "trigram": settings.SEARCH_LEXICAL_TRIGRAM}
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_MATCHED_WORDS_SQL, params)
         rows = cursor.fetchall()
     return {

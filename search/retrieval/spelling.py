@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from django.db import connection, transaction
+from django.db import transaction
+
+from search.replicas import read_alias, read_connection
 
 # A word is corrected to a vocabulary word at least this similar (pg_trgm's similarity, its
 # own default): close enough for one or two typos in a word of five or more letters.
@@ -22,7 +24,7 @@ def spelling_suggestion(query: str) -> str | None:
     if not words:
         return None
     replacements: dict[str, str] = {}
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=read_alias()), read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
             [str(SIMILARITY_THRESHOLD)],

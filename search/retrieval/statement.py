@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import psycopg
-from django.db import connection, transaction
+from django.db import transaction
 from psycopg import sql
+
+from search.replicas import read_alias, read_connection
 
 
 def render(statement: sql.Composable) -> str:
@@ -46,12 +48,13 @@ def fetch_with_settings(gucs: dict[str, str], query: str, params: dict) -> list[
     transaction: one round trip instead of BEGIN, set_config, query, COMMIT."""
     set_settings = _settings_statement(tuple(gucs))
     params = {**params, **{f"_guc{i}": value for i, value in enumerate(gucs.values())}}
+    connection = read_connection()  # the search's replica, or the primary
     with connection.cursor() as cursor:
         if isinstance(cursor.cursor, psycopg.ClientCursor):
             cursor.execute(set_settings + ";\n" + query, params)
             cursor.nextset()
             return cursor.fetchall()
-    with transaction.atomic(), connection.cursor() as cursor:  # server-side binding
+    with transaction.atomic(using=read_alias()), connection.cursor() as cursor:  # server-side
         cursor.execute(set_settings, params)
         cursor.execute(query, params)
         return cursor.fetchall()

@@ -13,11 +13,11 @@ from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
 from psycopg import sql
 
 from search.models import SearchIndex
 from search.query import SearchFilters
+from search.replicas import read_connection, require_index
 from search.retrieval.filters import FilterShape, filter_clause, filter_values
 from search.retrieval.statement import fetch_with_settings, halfvec_literal, render
 from search.types import Candidate, FacetRow
@@ -81,6 +81,7 @@ def vector_candidates(
     With filters, pgvector 0.8's iterative index scan keeps walking the HNSW graph until
     `limit` rows pass the filter (bounded by HNSW_MAX_SCAN_TUPLES), instead of returning
     the few of the first ef_search neighbours that happen to match."""
+    require_index(index)  # a replica behind the index switch: the primary answers
     dims = int(index.dims)
     if query_vector.shape[-1] != dims:
         raise ValueError(f"query has {query_vector.shape[-1]} dims, index has {dims}")
@@ -130,7 +131,7 @@ def mean_similarity(*, index: SearchIndex, query_vector: np.ndarray) -> float | 
 
 
 def _mean_vector(index: SearchIndex) -> np.ndarray | None:
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT reltuples FROM pg_class WHERE oid = 'search_productembedding'::regclass"
         )
@@ -195,6 +196,6 @@ def dense_similarities(
     if not product_ids:
         return {}
     query = _similarities_statement(int(index.dims))
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(query, [halfvec_literal(query_vector), int(index.pk), list(product_ids)])
         return {pid: float(similarity) for pid, similarity in cursor.fetchall()}

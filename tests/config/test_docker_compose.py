@@ -307,3 +307,162 @@ def test_build_time_collectstatic_needs_no_database(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "static" / "admin").is_dir()
     assert not var_dir.exists(), "collectstatic touched the embedded servers' var dir"
+
+
+# --- Workers on many hosts (docs/DEPLOY.md) ------------------------------------------------
+# Services a host that only adds workers runs, each behind a profile named after its role.
+WORKER_HOST_SERVICES = {
+    "embed-worker": ("embed-host", ["embed"]),
+    "query-worker": ("query-host", ["query"]),
+    "import-worker": ("imports-host", ["imports"]),
+}
+
+
+def queues_of(service: dict) -> list[str]:
+    return option(argv(service), "-Q", "--queues").split(",")
+
+
+def test_every_routed_queue_has_a_worker_here_and_can_grow_on_other_hosts(services, settings):
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    routed.add(settings.CELERY_TASK_DEFAULT_QUEUE)
+    main = [s for s in services.values() if "profiles" not in s and "worker" in argv(s)]
+    consumed_here = {q for s in main for q in queues_of(s)}
+    assert routed <= consumed_here, routed - consumed_here
+    elsewhere = {q for name in WORKER_HOST_SERVICES for q in queues_of(services[name])}
+    assert elsewhere == {"embed", "query", "imports"}
+    assert elsewhere <= routed  # the names the settings route to, not a typo
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_HOST_SERVICES))
+def test_worker_host_services_start_only_when_their_profile_is_asked_for(services, name):
+    profile, queues = WORKER_HOST_SERVICES[name]
+    service = services[name]
+    assert service["profiles"] == [profile]
+    assert queues_of(service) == queues
+    assert argv(service)[:4] == ["celery", "-A", "config", "worker"]
+    # Nothing they could wait for runs on their host: the database and Redis are elsewhere.
+    assert "depends_on" not in service
+    assert service["restart"] == "unless-stopped"
+    assert (ROOT / service["build"]["context"] / service["build"]["dockerfile"]).resolve() == (
+        DOCKERFILE
+    )
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_HOST_SERVICES))
+def test_worker_host_services_reach_the_main_hosts_database_and_redis(compose, services, name):
+    env = services[name]["environment"]
+    assert re.fullmatch(
+        r"postgresql://vitrine:\$\{POSTGRES_PASSWORD:\?[^}]*\}@\$\{DB_HOST:-db\}"
+        r":\$\{DB_PORT:-5432\}/vitrine",
+        env["DATABASE_URL"],
+    )
+    assert env["REDIS_URL"] == "redis://${REDIS_HOST:-redis}:${REDIS_PORT:-6379}/0"
+    # Everything else is the main host's environment (same models, same storage).
+    shared = compose["x-vitrine-env"]
+    for key in ("VITRINE_EMBEDDER", "VITRINE_RERANKER", "VITRINE_STORAGE", "DJANGO_SECRET_KEY"):
+        assert env[key] == shared[key], key
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_HOST_SERVICES))
+def test_worker_host_healthcheck_pings_its_own_node(services, name):
+    node = option(argv(services[name]), "-n", "--hostname")
+    prefix, host = node.split("@")
+    assert host == "%h"
+    check = " ".join(services[name]["healthcheck"]["test"][1:])
+    assert f"inspect ping -d {prefix}@$$HOSTNAME" in check
+
+
+def test_node_names_differ_between_services(services):
+    """Celery tells workers apart by node name; %h (the container's host name) keeps replicas
+    apart, the prefix keeps services apart."""
+    nodes = [
+        option(argv(s), "-n", "--hostname").split("@")[0]
+        for s in services.values()
+        if "worker" in argv(s)
+    ]
+    assert len(nodes) == len(set(nodes)), nodes
+
+
+def gpu_devices(service: dict) -> list[dict]:
+    return service["deploy"]["resources"]["reservations"]["devices"]
+
+
+def test_an_embed_worker_is_one_process_on_one_pinned_gpu(services):
+    worker = services["embed-worker"]
+    args = argv(worker)
+    assert option(args, "-c", "--concurrency") == "1"
+    assert option(args, "--prefetch-multiplier") == "1"
+    assert worker["deploy"]["replicas"] == 1  # replicas would share one GPU: one per GPU
+    (device,) = gpu_devices(worker)
+    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
+    assert device["device_ids"] == ["${WORKER_GPU:-0}"] and "count" not in device
+    assert worker["environment"]["VITRINE_DEVICE"] == "cuda"
+    assert worker["environment"]["VITRINE_WORKER_PRELOAD_MODELS"] == "1"
+
+
+def test_query_workers_scale_by_replicas_on_their_hosts_gpu(services):
+    worker = services["query-worker"]
+    args = argv(worker)
+    assert option(args, "-c", "--concurrency") == "1"
+    assert option(args, "--prefetch-multiplier") == "1"
+    assert worker["deploy"]["replicas"] == "${QUERY_WORKERS_PER_GPU:-1}"
+    (device,) = gpu_devices(worker)
+    assert device["device_ids"] == ["${WORKER_GPU:-0}"]
+
+
+def test_import_workers_scale_by_replicas_without_a_gpu_or_a_model(services):
+    worker = services["import-worker"]
+    assert worker["deploy"]["replicas"] == "${IMPORT_WORKERS:-1}"
+    assert "resources" not in worker["deploy"]
+    env = worker["environment"]
+    assert env["VITRINE_DEVICE"] == "cpu" and env["VITRINE_WORKER_PRELOAD_MODELS"] == "0"
+    assert not any("huggingface" in v for v in worker["volumes"])
+
+
+def test_every_container_uses_the_same_file_storage(compose, services):
+    shared = compose["x-vitrine-env"]
+    assert shared["VITRINE_STORAGE"] == "${VITRINE_STORAGE:-filesystem}"
+    for name in ("VITRINE_S3_BUCKET", "VITRINE_S3_ENDPOINT_URL", "AWS_SECRET_ACCESS_KEY"):
+        assert shared[name] == f"${{{name}:-}}"
+    for service in services.values():
+        env = service.get("environment") or {}
+        assert "VITRINE_STORAGE" not in env or env["VITRINE_STORAGE"] == shared["VITRINE_STORAGE"]
+
+
+def test_the_image_installs_the_extras_named_at_build_time(compose):
+    """The Dockerfile step that installs `VITRINE_EXTRAS` (e.g. s3), its Python run here."""
+    assert compose["x-vitrine-app"]["build"]["args"]["VITRINE_EXTRAS"] == "${VITRINE_EXTRAS:-}"
+    text = DOCKERFILE.read_text()
+    assert re.search(r'^ARG VITRINE_EXTRAS=""', text, re.M)
+    script = re.search(r'python -c "(import os, tomllib;[^"]*)"', text).group(1)
+    script = script.replace("\\n", "\n").replace("\n", "\\n")  # the shell passes \n through
+    env = {**os.environ, "VITRINE_EXTRAS": "s3"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert any(line.startswith("django-storages[s3]") for line in out.stdout.splitlines())
+
+def test_an_optional_replica_streams_from_db_and_web_can_read_it(compose, services):
+    replica = services["db-replica"]
+    assert replica["profiles"] == ["replica"]  # off unless asked for
+    assert replica["image"] == services["db"]["image"]  # pgvector, same major version
+    script = replica["command"][0]
+    backup = re.search(r"pg_basebackup ([^\n]*\n[^\n]*)", script).group(1)
+    assert "-h db" in backup and " -R" in backup and "-X stream" in backup
+    assert "exec postgres" in script and "hot_standby=on" in script
+    assert replica["user"] == "postgres"  # PostgreSQL refuses to run as root
+    assert replica["depends_on"]["db"]["condition"] == "service_healthy"
+    volume = replica["volumes"][0].split(":")[0]
+    assert volume in compose["volumes"] and volume != services["db"]["volumes"][0].split(":")[0]
+    assert "pg_isready" in " ".join(replica["healthcheck"]["test"])
+    # db lets it in: a replication line in pg_hba, written when the database is created.
+    mount = services["db"]["configs"][0]
+    assert mount["target"].startswith("/docker-entrypoint-initdb.d/")
+    assert "host replication" in compose["configs"][mount["source"]]["content"]
+    # web reads replicas when told to, and pools its connections.
+    web = services["web"]["environment"]
+    assert web["DATABASE_REPLICA_URLS"] == "${DATABASE_REPLICA_URLS:-}"
+    assert "VITRINE_REPLICA_MAX_LAG_S" in web and "VITRINE_DB_POOL_MAX_SIZE" in web
+    for name in ("worker-gpu", "worker-gpu-query", "worker-cpu", "beat"):
+        assert "VITRINE_DB_POOL_MAX_SIZE" not in (services[name].get("environment") or {})
