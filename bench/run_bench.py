@@ -27,6 +27,9 @@ shared and noisy), and written to bench/results/latest.json:
    distinct query per request so the ranking and query-vector caches never answer.
 5. filtered: a brand filter that keeps 1% of the catalog; page fill rate and latency.
 6. load: wrk, 16 connections for 60 s on loopback, distinct hybrid queries; then RSS.
+6b. insights: hybrid search with search insights recording (the `web`) against a third
+   gunicorn (port +2) with VITRINE_ANALYTICS=0, the same queries alternated request by
+   request: `insights.overhead_ratio` = p50 on / off.
 7. remote: the same query encoded by the `query` worker (VITRINE_REMOTE_INFERENCE) against
    in-process encoding, and the API served by a web process that holds no model.
 
@@ -50,6 +53,7 @@ from suite.calibrate import calibrate  # noqa: E402
 from suite.common import DATA, log, rnd  # noqa: E402
 from suite.filtered import filtered  # noqa: E402
 from suite.ingest import ingest, no_ingest_index  # noqa: E402
+from suite.insights import insights_overhead  # noqa: E402
 from suite.load import load_and_memory  # noqa: E402
 from suite.overhead import search  # noqa: E402
 from suite.remote import remote  # noqa: E402
@@ -77,6 +81,8 @@ def run_all(run: Run) -> int:
     vectors = search(run, n_products=n_products)
     filtered(run, n_products=n_products, vectors=vectors)
     load_and_memory(run)
+    run.results["insights"] = insights_overhead(run)
+    log(f"insights: {run.results['insights']}")
     if not a.skip_remote:
         run.results["remote"] = remote(run)
         log(f"remote: {run.results['remote']}")
@@ -101,8 +107,13 @@ def main() -> int:
     parser.add_argument("--hybrid-load-seconds", type=int, default=20, help="0: none")
     parser.add_argument("--hybrid-requests", type=int, default=30, help="sequential, hybrid")
     parser.add_argument("--load-queries", type=int, default=20_000)
+    parser.add_argument(
+        "--insights-requests", type=int, default=100, help="hybrid queries, each sent to both webs"
+    )
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--port", type=int, default=8090, help="web; the remote web gets +1")
+    parser.add_argument(
+        "--port", type=int, default=8090, help="web; the remote web gets +1, insights' +2"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--torch-threads", type=int, default=1, help="per process")
     parser.add_argument("--sigma", type=float, default=0.6, help="synthetic vector noise")
@@ -122,8 +133,8 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--calibrate-sigmas", type=float, nargs="+", default=[0.3, 0.6, 1.0])
     args = parser.parse_args()
-    if not 8090 <= args.port <= 8098:
-        raise SystemExit("--port must be within 8090-8098 (this machine's bench ports)")
+    if not 8090 <= args.port <= 8096:  # the webs beside it take +1 and +2
+        raise SystemExit("--port must be within 8090-8096 (this machine's bench ports: 8090-8098)")
     os.environ["OMP_NUM_THREADS"] = str(args.torch_threads)  # before torch is imported
     run = Run(args)
     code = 1

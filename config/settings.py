@@ -252,6 +252,30 @@ CELERY_BEAT_SCHEDULE["purge-import-files"] = {
 # Pause between batches, to go easy on a database that also serves the shop (0 = none).
 VITRINE_IMPORT_BATCH_PAUSE_S = env_float("VITRINE_IMPORT_BATCH_PAUSE_S", 0.0)
 
+# --- Search insights (search.insights) ------------------------------------------------------
+# Record searches and what shoppers do with their results (no raw IP, cookie or user id);
+# 0 turns all recording off (search_id is then null). Events wait in Redis and are written
+# in batches every VITRINE_ANALYTICS_DRAIN_S; daily rollups are recomputed every minute;
+# raw events are purged after VITRINE_ANALYTICS_RETENTION_DAYS (0 keeps them), rollups stay.
+VITRINE_ANALYTICS = env_bool("VITRINE_ANALYTICS", True)
+VITRINE_ANALYTICS_DRAIN_S = env_float("VITRINE_ANALYTICS_DRAIN_S", 5.0)
+VITRINE_ANALYTICS_RETENTION_DAYS = env_int("VITRINE_ANALYTICS_RETENTION_DAYS", 90)
+CELERY_BEAT_SCHEDULE["drain-search-events"] = {
+    "task": "search.tasks.drain_search_events",
+    "schedule": VITRINE_ANALYTICS_DRAIN_S,
+    "options": {"expires": VITRINE_ANALYTICS_DRAIN_S},
+}
+CELERY_BEAT_SCHEDULE["roll-up-search-insights"] = {
+    "task": "search.tasks.roll_up_search_insights",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
+CELERY_BEAT_SCHEDULE["purge-search-events"] = {
+    "task": "search.tasks.purge_search_events",
+    "schedule": 24 * 3600.0,
+    "options": {"expires": 24 * 3600.0},
+}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

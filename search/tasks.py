@@ -12,7 +12,7 @@ from search.indexing import embedding, indexes, lexical, sweeper
 from search.inference.backend import InProcessInference
 from search.inference.loading import get_embedder
 from search.inference.remote import photo_from_payload
-from search.insights import clicks
+from search.insights import clicks, draining, rollups
 from search.models import SearchIndex
 
 logger = logging.getLogger(__name__)
@@ -97,8 +97,30 @@ def rerank_search_candidates(text: str, photo: str | None, product_ids: list[int
     return {"scores": {str(pid): score for pid, score in scores.items()}, "notice": notice}
 
 
+# --- Search insights (search.insights): beat runs these; each is a plain service call ---------
+
+
+@shared_task
+def drain_search_events() -> dict[str, int]:
+    """Write the buffered search and result events to the database, in batches."""
+    return draining.drain_search_events().__dict__
+
+
+@shared_task
+def roll_up_search_insights() -> None:
+    """Recompute today's and yesterday's daily rollups from the raw events."""
+    rollups.roll_up_recent()
+
+
+@shared_task
+def purge_search_events() -> dict[str, int]:
+    """Delete raw events older than VITRINE_ANALYTICS_RETENTION_DAYS, rolled up first."""
+    report = rollups.purge_old_events(retention_days=settings.VITRINE_ANALYTICS_RETENTION_DAYS)
+    logger.info("search insights purge: %s", report)
+    return report.__dict__
+
+
 @shared_task
 def refresh_click_signal() -> dict[str, object]:
-    """Celery beat: new clicks into the click signal (search.insights.clicks)."""
-    report = clicks.refresh_click_signal()
-    return report.__dict__
+    """New clicks into the click signal (search.insights.clicks)."""
+    return clicks.refresh_click_signal().__dict__

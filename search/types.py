@@ -195,6 +195,9 @@ class SearchResponse:
     # Weaker matches, outside `count`: the best few the ranking holds beyond the counted
     # results, on the page where those end (search.services.ALSO_LIKE).
     also_like: list[SearchHit] = field(default_factory=list)
+    # This search's id in search insights (search.insights.recording): result events name
+    # it. None when recording is off (VITRINE_ANALYTICS=0) or the event could not be kept.
+    search_id: str | None = None
 
     @property
     def num_pages(self) -> int:
@@ -250,4 +253,5 @@ def search_response_data(response: SearchResponse) -> dict:
         "sort": response.sort,
         "suggestion": response.suggestion,
         "also_like": [search_hit_data(hit) for hit in response.also_like],
+        "search_id": response.search_id,
     }

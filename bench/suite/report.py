@@ -14,6 +14,8 @@ GOALS = [
     ("ann.speedup_vs_exact", ">=", 10.0),
     ("filtered.fill_rate", ">=", 1.0),
     ("load.errors", "<=", 0),
+    # Issue 14: recording search insights costs hybrid search at most 5% (p50 on / off).
+    ("insights.overhead_ratio", "<=", 1.05),
 ]
 
 
@@ -139,6 +141,21 @@ def print_table(r: dict) -> None:
         row("throughput", ld["rps"], "req/s")
         row("p50 / p95 latency", f"{ld['p50_ms']:.0f} / {ld['p95_ms']:.0f}", "ms")
         row("errors (non-200, socket, timeout)", ld["errors"], "", goal(f"{key}.errors"))
+    ins = r.get("insights")
+    if ins:
+        print(f"  search insights ({ins['requests_per_side']} hybrid queries, each to both webs)")
+        row(
+            "API p50 recording on / off",
+            f"{ins['p50_ms_on']:.1f} / {ins['p50_ms_off']:.1f}",
+            "ms",
+        )
+        row(
+            "overhead p50 on / off",
+            ins["overhead_ratio"],
+            "",
+            goal("insights.overhead_ratio"),
+        )
+        row("searches recorded on / off", f"{ins['recorded_on']} / {ins['recorded_off']}")
     m = r["memory"]
     print("  memory after the load")
     row("web (gunicorn master + workers) RSS", m["web_rss_mb"], "MB")

@@ -82,10 +82,13 @@ class Run:
     def start_embed_worker(self) -> None:
         self.children.start("worker", embed_worker_args(), self.env)
 
-    def start_web(self, name: str, port: int, *, workers: int, remote: bool) -> None:
+    def start_web(
+        self, name: str, port: int, *, workers: int, remote: bool, env: dict | None = None
+    ) -> None:
+        """gunicorn on `port`; `env`: what this web's environment changes."""
         if not port_free(port):
             raise SystemExit(f"port {port} is in use; pick another with --port")
-        env = dict(self.env)
+        env = {**self.env, **(env or {})}
         env["VITRINE_REMOTE_INFERENCE"] = "1" if remote else "0"
         self.children.start(name, gunicorn_args(port, workers), env)
         t = time.perf_counter()

@@ -281,6 +281,14 @@ class SearchResponseSerializer(serializers.Serializer):
             '"You might also like".'
         ),
     )
+    search_id = serializers.UUIDField(
+        allow_null=True,
+        help_text=(
+            "This search's id in search insights: name it in POST /api/v1/events when the "
+            "shopper clicks a result, adds it to the cart or buys it. null when search "
+            "insights are off (VITRINE_ANALYTICS=0) or could not record this search."
+        ),
+    )
 
 
 class SimilarProductsSerializer(serializers.Serializer):

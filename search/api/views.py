@@ -22,6 +22,8 @@ from search.api.serializers import (
     SearchResponseSerializer,
     SimilarProductsSerializer,
 )
+from search.insights.models import Source
+from search.insights.recording import record_search
 from search.photos import QueryPhotoRejected, read_query_photo
 from search.query import InvalidSearch, SearchRequest, parse_search_request
 from search.services import (
@@ -65,7 +67,7 @@ def _explain_refused(request: Request, search: SearchRequest) -> Response | None
     return None
 
 
-def _answer(search: SearchRequest) -> Response:
+def _answer(request: Request, search: SearchRequest) -> Response:
     try:
         result = search_products(search)
     except InvalidSearch as exc:
@@ -76,6 +78,9 @@ def _answer(search: SearchRequest) -> Response:
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
+    result.search_id = record_search(
+        search=search, response=result, source=Source.API, http_request=request
+    )
     return Response(search_response_data(result))
 
 
@@ -100,7 +105,7 @@ class SearchView(APIView):
                 {"q": ["Give a query: it is empty after removing whitespace."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        return _answer(search)
+        return _answer(request, search)
 
     @extend_schema(
         request=SearchPostSerializer, responses={200: SearchResponseSerializer, **ERRORS}
@@ -130,7 +135,7 @@ class SearchView(APIView):
         if search.is_empty:
             hint = "Give a query text (q), a photo (image, image_url or image_base64), or both."
             return Response({"detail": hint}, status=status.HTTP_400_BAD_REQUEST)
-        return _answer(search)
+        return _answer(request, search)
 
 
 class SimilarProductsView(APIView):

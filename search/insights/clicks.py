@@ -68,8 +68,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import Product
-from search.insights.models import QUERY_MAX_CHARS, ClickSignal, ResultEvent, SearchEvent
-from search.query import normalise_query
+from search.insights.models import ClickSignal, ResultEvent, SearchEvent
+from search.insights.recording import normalised_query
 
 # The prior's weight, in examinations at the query's own click rate: one search examines
 # about a page's top (a shopper reads until a click), so one shopper's search can move an
@@ -94,10 +94,8 @@ WATERMARK_KEY = "search:clicks:watermark"
 
 
 def click_query(query: str) -> str:
-    """The form a query's clicks are kept under, as the recording normalises it: the
-    search's own normaliser (search.query), case-folded, cut to what a row holds."""
-    text, _ = normalise_query(query)
-    return text.casefold()[:QUERY_MAX_CHARS]
+    """The form a query's clicks are kept under: the recording's (search events carry it)."""
+    return normalised_query(query)
 
 
 # --- Query time --------------------------------------------------------------------------------

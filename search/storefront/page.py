@@ -167,6 +167,9 @@ def results_context(*, params: SearchParams, response: SearchResponse, photo_key
     context = {
         "response": response,
         "pages": range(1, response.num_pages + 1),
+        # The results' places in the whole ranking (1-based), which their links carry with
+        # the search id for the click beacon (search/static/search/clicks.js).
+        "first_position": (response.page - 1) * response.page_size + 1,
         "refinement": params,
         # Nothing to refine when nothing was found and nothing is chosen.
         "show_facets": bool(response.results or chips or response.page > 1),

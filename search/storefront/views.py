@@ -24,6 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from catalog.images import PhotoRejected
 from catalog.selectors import has_products, products_with_photos
 from search.inference.backend import configured_model_modalities
+from search.insights.models import Source
+from search.insights.recording import record_search
 from search.photos import QueryPhotoRejected, read_query_photo
 from search.query import InvalidSearch, normalise_query, parse_search_params
 from search.services import (
@@ -124,6 +126,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
         unavailable = render(request, "search/results.html", context, status=503)
         unavailable["Retry-After"] = str(RETRY_AFTER_S)
         return unavailable
+    if request.method == "GET":  # a HEAD is no shopper's search
+        response.search_id = record_search(
+            search=search, response=response, source=Source.STOREFRONT, http_request=request
+        )
     # Nothing to find, rather than nothing found: the page says so (and staff how to add some).
     if not response.count and not has_products():
         context["shop_is_empty"] = True
