@@ -4,7 +4,7 @@ click by how relevant each result really is (the judgments), and the ranking is 
 before and after the shop has learned from those clicks.
 
     .venv/bin/python bench/click_simulation.py --queries Q.tsv --qrels QRELS.tsv \\
-        [--sessions 50] [--base-url http://127.0.0.1:8000] [--settle 150]
+        [--sessions 200] [--base-url http://127.0.0.1:8000] [--settle 150]
 
 Against a shop that holds the judged products (the ESCI dev set: bench/eval_esci.py builds
 one in /tmp/vt-esci), served with its worker and beat, and with the anonymous throttle lifted
@@ -27,7 +27,13 @@ recorded like any other):
    (150 s: two refreshes and the drains before them) is waited out before measuring again.
 5. After: the same measurement. The last line printed is JSON: {"before": {"ndcg@10": ..},
    "after": {"ndcg@10": ..}, "unclicked": {"before": .., "after": ..}, ...}; "before" and
-   "after" are over the queries that got sessions.
+   "after" are over the queries that got sessions; how many queries got better or worse
+   follows.
+
+--sessions (200) is how much traffic each query gets, a head query's few days: the shop
+needs VITRINE_CLICK_MIN_VISITORS shoppers to have read as far as a product before clicks
+move it, and a shopper reads past a satisfying first result rarely, so the more sessions,
+the deeper learning reaches (docs/BENCHMARKS.md has the curve: 50, 100, 200).
 
 The shopper's click model: a dynamic Bayesian network shopper (Chapelle & Zhang 2009), with
 click and satisfaction probabilities per grade after the "navigational" user of Hofmann et
@@ -59,7 +65,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search.evaluation import evaluate_rankings, read_qrels, read_queries  # noqa: E402
+from search.evaluation import per_query_scores, read_qrels, read_queries  # noqa: E402
 
 # ESCI grades: 0 irrelevant, 1 complement, 2 substitute, 3 exact.
 CLICK = {0: 0.05, 1: 0.3, 2: 0.6, 3: 0.95}
@@ -135,8 +141,8 @@ def shopper_clicks(
     return clicks
 
 
-def measure(shop: Shop, queries: dict[str, str], qrels: dict, workers: int) -> float:
-    """Mean NDCG@10 of the first page of each query."""
+def measure(shop: Shop, queries: dict[str, str], qrels: dict, workers: int) -> dict[str, float]:
+    """NDCG@10 of the first page of each query."""
 
     def first_page(qid: str) -> tuple[str, list[str]]:
         found = shop.search(queries[qid], page_size=10)
@@ -145,14 +151,27 @@ def measure(shop: Shop, queries: dict[str, str], qrels: dict, workers: int) -> f
     with ThreadPoolExecutor(workers) as pool:
         rankings = dict(pool.map(first_page, sorted(queries)))
     judged = {qid: qrels[qid] for qid in queries if qid in qrels}
-    return round(evaluate_rankings(qrels=judged, rankings=rankings)["ndcg@10"], 4)
+    scores = per_query_scores(qrels=judged, rankings=rankings)
+    return {qid: values["ndcg@10"] for qid, values in scores.items()}
+
+
+def mean(ndcg: dict[str, float]) -> float:
+    """The macro average (every query weighs the same, as evaluate_search averages)."""
+    return round(sum(ndcg.values()) / len(ndcg), 4) if ndcg else float("nan")
+
+
+def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, int]:
+    """How many queries' NDCG@10 went up, down (by more than rounding) or stayed."""
+    up = sum(after[q] > before[q] + 1e-9 for q in before)
+    down = sum(after[q] < before[q] - 1e-9 for q in before)
+    return {"better": up, "worse": down, "same": len(before) - up - down}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--qrels", type=Path, required=True)
-    parser.add_argument("--sessions", type=int, default=50, help="per query with sessions")
+    parser.add_argument("--sessions", type=int, default=200, help="per query with sessions")
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     parser.add_argument("--holdout", type=float, default=0.25, help="share left unclicked")
     parser.add_argument("--seed", type=int, default=2024)
@@ -174,12 +193,12 @@ def main(argv: list[str] | None = None) -> None:
 
     before = measure(shop, clicked, qrels, args.workers)
     before_unclicked = measure(shop, unclicked, qrels, args.workers)
-    log(f"before: NDCG@10 {before} (with sessions), {before_unclicked} (without)")
+    log(f"before: NDCG@10 {mean(before)} (with sessions), {mean(before_unclicked)} (without)")
 
     sessions = [qid for qid in clicked for _ in range(args.sessions)]
     rng.shuffle(sessions)
     seeds = [rng.randrange(2**32) for _ in sessions]
-    counts = {"searches": 0, "clicks": 0}
+    counts = {"searches": 0, "clicks": 0, "unrecorded": 0}
     counting = threading.Lock()
 
     def session(n: int) -> None:
@@ -187,8 +206,13 @@ def main(argv: list[str] | None = None) -> None:
         found = shop.search(clicked[qid], page_size=SHOPPER_PAGE, shopper=n)
         skus = [hit["sku"] for hit in found["results"]]
         clicks = shopper_clicks(skus, qrels[qid], random.Random(seeds[n]))
+        search_id = found.get("search_id")
+        if search_id is None:  # not recorded (the shop says so: its Redis was down)
+            with counting:
+                counts["unrecorded"] += 1
+            return
         for position, sku in clicks:
-            shop.click(search_id=found["search_id"], sku=sku, position=position, shopper=n)
+            shop.click(search_id=search_id, sku=sku, position=position, shopper=n)
         with counting:
             counts["searches"] += 1
             counts["clicks"] += len(clicks)
@@ -200,21 +224,26 @@ def main(argv: list[str] | None = None) -> None:
                 log(f"  {done}/{len(sessions)} sessions")
     took = time.monotonic() - started
     log(f"{counts['searches']} searches, {counts['clicks']} clicks in {took:.0f} s")
+    if counts["unrecorded"]:
+        log(f"WARNING: {counts['unrecorded']} searches came back without a search_id")
     log(f"settling {args.settle:.0f} s (event drains, click signal refresh)")
     time.sleep(args.settle)
 
     after = measure(shop, clicked, qrels, args.workers)
     after_unclicked = measure(shop, unclicked, qrels, args.workers)
-    log(f"after: NDCG@10 {after} (with sessions), {after_unclicked} (without)")
+    log(f"after: NDCG@10 {mean(after)} (with sessions), {mean(after_unclicked)} (without)")
     print(
         json.dumps(
             {
-                "before": {"ndcg@10": before},
-                "after": {"ndcg@10": after},
-                "unclicked": {"before": before_unclicked, "after": after_unclicked},
+                "before": {"ndcg@10": mean(before)},
+                "after": {"ndcg@10": mean(after)},
+                "unclicked": {"before": mean(before_unclicked), "after": mean(after_unclicked)},
                 "queries": {"with_sessions": len(clicked), "unclicked": len(unclicked)},
+                "with_sessions": moved(before, after),
+                "without_sessions": moved(before_unclicked, after_unclicked),
                 "sessions": len(sessions),
                 "clicks": counts["clicks"],
+                "unrecorded_searches": counts["unrecorded"],
                 "sessions_s": round(took, 1),
             }
         )
