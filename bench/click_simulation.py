@@ -12,7 +12,12 @@ for the run through its documented setting (this traffic is anonymous, storefron
 recorded like any other):
 
     VITRINE_VAR_DIR=/tmp/vt-esci VITRINE_DEMO=0 VITRINE_ANON_THROTTLE=100000/min \\
-        VITRINE_PORT=8077 .venv/bin/python -m config.stack run
+        VITRINE_DB_CONN_MAX_AGE=0 VITRINE_PORT=8077 .venv/bin/python -m config.stack run
+
+(VITRINE_DB_CONN_MAX_AGE=0: runserver starts a thread per request, and the persistent
+connections of finished threads would run the embedded PostgreSQL out of connections.)
+Start it with empty insights tables: clicks from an earlier run are learnt already, and
+"before" would not be before learning.
 
 1. A fixed random part of the queries (--holdout, seeded) gets no sessions: the "unclicked"
    queries, on which learning must not make the ranking worse.
