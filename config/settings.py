@@ -387,6 +387,24 @@ SEARCH_FUSION_WEIGHTS = {
     "lexical": env_float("VITRINE_LEXICAL_WEIGHT", 1.0),
 }
 SEARCH_RRF_K = env_int("VITRINE_RRF_K", 60)
+# Learning from clicks (search.insights.clicks): how far shoppers' clicks may move a product up
+# or down, as a share of the score spread of the query's first page (VITRINE_PAGE_SIZE: where
+# clicks are gathered); each product's click signal is in [-1, 1]; 0 turns it off. A half:
+# the product every shopper picks and the one every shopper skips can swap across at most a
+# whole first page; a weak match deep in the list is never lifted to the top.
+VITRINE_CLICK_BOOST = env_float("VITRINE_CLICK_BOOST", 0.5)
+if not 0 <= VITRINE_CLICK_BOOST <= 1:
+    raise ImproperlyConfigured("VITRINE_CLICK_BOOST must be between 0 and 1.")
+# The evidence a click signal needs: this many distinct visitors (salted, daily) who read as
+# far as the product for that query (clicked it or below it). A handful of clicks reorders nothing.
+VITRINE_CLICK_MIN_VISITORS = max(1, env_int("VITRINE_CLICK_MIN_VISITORS", 10))
+# How often beat turns new clicks into the click signal.
+VITRINE_CLICK_SIGNAL_INTERVAL_S = env_float("VITRINE_CLICK_SIGNAL_INTERVAL_S", 60.0)
+CELERY_BEAT_SCHEDULE["refresh-click-signal"] = {
+    "task": "search.tasks.refresh_click_signal",
+    "schedule": VITRINE_CLICK_SIGNAL_INTERVAL_S,
+    "options": {"expires": VITRINE_CLICK_SIGNAL_INTERVAL_S},
+}
 # How long a web process trusts the active index it last read (0 = read it for every search):
 # an index switch reaches every process within this time.
 SEARCH_ACTIVE_INDEX_TTL_S = env_float("VITRINE_ACTIVE_INDEX_TTL_S", 2.0)

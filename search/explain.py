@@ -20,6 +20,7 @@ from search.retrieval.lexical import matched_words
 from search.retrieval.vector import dense_similarities
 from search.types import (
     Candidate,
+    ClickBoostStage,
     ExactMatchStage,
     ExplainStage,
     Explanation,
@@ -50,6 +51,9 @@ class RankingTrace:
     # (search.merchandising.rules.RuleEffect by product id).
     before_rules: list[int] | None = None
     rule_effects: dict = field(default_factory=dict)
+    # What shoppers' clicks added to each boosted product's score, and the order before.
+    click_boosts: dict[int, float] = field(default_factory=dict)
+    before_clicks: list[int] = field(default_factory=list)
 
 
 def explain_page(
@@ -68,6 +72,7 @@ def explain_page(
     # leg's own score.
     by_score = fusion_ranks or _score_ranks(trace.retrieved)
     exact = {c.product_id: c for c in trace.retrieved if c.exact}
+    before_clicks = {pid: i for i, pid in enumerate(trace.before_clicks, start=1)}
     reranked_order = trace.before_rules if trace.before_rules is not None else relevance
     reranked = (
         {pid: i for i, pid in enumerate(reranked_order, start=1)} if trace.rerank_scores else {}
@@ -107,6 +112,14 @@ def explain_page(
                     field=_exact_field(exact[pid], trace.query),
                     rank=retrieved[pid],
                     moved=by_score[pid] - retrieved[pid],
+                )
+            )
+        if pid in trace.click_boosts:
+            stages.append(
+                ClickBoostStage(
+                    boost=trace.click_boosts[pid],
+                    rank=retrieved[pid],
+                    moved=before_clicks[pid] - retrieved[pid],
                 )
             )
         if reranked and pid in reranked:
@@ -198,6 +211,8 @@ def describe_stage(stage: ExplainStage) -> str:
         return f"Fused ({stage.method}): {stage.score:.3f} = {parts}, rank {stage.rank}"
     if isinstance(stage, ExactMatchStage):
         return f"Exact {stage.field} match: put first, rank {stage.rank}{_moved(stage.moved)}"
+    if isinstance(stage, ClickBoostStage):
+        return f"Shoppers' clicks: {stage.boost:+.3f}, rank {stage.rank}{_moved(stage.moved)}"
     if isinstance(stage, RerankStage):
         if stage.score is None:
             return f"Reranker: below the reranked top, rank {stage.rank}"

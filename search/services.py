@@ -28,11 +28,12 @@ from search.facets import compute_facets, selected_values, with_brand_facet
 from search.indexing.indexes import active_index, active_index_for_search
 from search.inference.backend import configured_model_modalities, inference_backend
 from search.inference.encoding import PhotoQueryUnsupported
+from search.insights.clicks import NO_CLICKS, QueryClicks, query_clicks
 from search.merchandising.pipeline import NO_MERCHANDISING, Merchandising, merchandising_for
 from search.merchandising.rules import apply_rules, rules_for
 from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchRequest
-from search.ranking import sorted_by
+from search.ranking import sorted_by, with_click_boosts
 from search.replicas import read_alias, reads_on_replica, require_index
 from search.rerank import rerank_top
 from search.retrieval.counting import counted_products
@@ -216,7 +217,9 @@ def _cached_ranking(
 ) -> _Ranking:
     """The ranking from the results cache, or ranked now and cached. Both cache reads (the
     ranking, the query's vector) go in one Redis round trip, and both writes in another."""
-    key = _ranking_cache_key(request, index, limit)
+    # Read once: the key and the ranking must agree on what clicks say.
+    clicks = query_clicks(request.query) if _learns_from_clicks(request) else NO_CLICKS
+    key = _ranking_cache_key(request, index, limit, clicks)
     # Synonyms and rules shape the ranking: what applies to this query is in its key, so a
     # change shows on the next search (search.merchandising).
     merchandising = merchandising_for(request)
@@ -230,7 +233,7 @@ def _cached_ranking(
         writes: CacheWrites = {}
         ranking = _rank(
             request, timings, index, found.get(vector_key), writes, limit,
-            merchandising=merchandising,
+            clicks=clicks, merchandising=merchandising,
         )  # fmt: skip
         plain = ranking if ranking.trace is None else replace(ranking, trace=None)
         writes[key] = (plain, RESULTS_CACHE_S)
@@ -314,7 +317,9 @@ class _Ranking:
     applied_synonyms: list[dict] = field(default_factory=list)
 
 
-def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None, limit: int) -> str:
+def _ranking_cache_key(
+    request: SearchRequest, index: SearchIndex | None, limit: int, clicks: QueryClicks = NO_CLICKS
+) -> str:
     digest = hashlib.sha256()
     parts = [
         index.pk if index else None,
@@ -325,6 +330,8 @@ def _ranking_cache_key(request: SearchRequest, index: SearchIndex | None, limit:
         limit,
         settings.SEARCH_FUSION,
         settings.SEARCH_FUSION_WEIGHTS,
+        # Learning shows on the next search: what clicks say of this query is in its key.
+        clicks.digest and (settings.VITRINE_CLICK_BOOST, clicks.digest),
     ]
     digest.update(repr(parts).encode())
     if request.photo is not None:
@@ -371,6 +378,7 @@ def _rank(
     cached_vector: bytes | None,
     writes: CacheWrites,
     limit: int,
+    clicks: QueryClicks = NO_CLICKS,
     merchandising: Merchandising = NO_MERCHANDISING,
 ) -> _Ranking:
     notices: list[str] = []
@@ -425,6 +433,15 @@ def _rank(
     else:
         fused = next(iter(legs.values()))
     fused = fused[:limit]
+    # Shoppers' clicks (search.insights.clicks), before the rerank reads the top: they
+    # change the order, never what counts (each candidate keeps what counting reads).
+    unboosted = fused
+    fused, boosted = with_click_boosts(
+        fused,
+        boosts=clicks.boosts,
+        weight=settings.VITRINE_CLICK_BOOST,
+        page=settings.SEARCH_PAGE_SIZE,
+    )
     order = [c.product_id for c in fused]
     retrieval = {c.product_id: c.retrieval_score for c in fused}
 
@@ -471,15 +488,22 @@ def _rank(
         ranking.trace = RankingTrace(
             query=request.query,
             legs=legs,
-            fused=fused if len(legs) > 1 else None,
+            fused=unboosted if len(legs) > 1 else None,
             retrieved=fused,
             rerank_scores=rerank_scores,
             index=index,
             query_vector=query_vector if "vector" in legs else None,
+            click_boosts=boosted,
+            before_clicks=[c.product_id for c in unboosted] if boosted else [],
             before_rules=before_rules,
             rule_effects=rule_effects,
         )
     return ranking
+
+
+def _learns_from_clicks(request: SearchRequest) -> bool:
+    """Text queries learn from clicks; a photo has no query text for clicks to be kept under."""
+    return bool(settings.VITRINE_CLICK_BOOST and request.query and request.photo is None)
 
 
 def _hit(product: ProductCard, retrieval_score: float, rerank_score: float | None) -> SearchHit:

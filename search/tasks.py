@@ -12,7 +12,7 @@ from search.indexing import embedding, indexes, lexical, suggestions, sweeper
 from search.inference.backend import InProcessInference
 from search.inference.loading import get_embedder
 from search.inference.remote import photo_from_payload
-from search.insights import draining, rollups
+from search.insights import clicks, draining, rollups
 from search.models import SearchIndex
 from search.parking.delivery import CountedTask
 
@@ -121,6 +121,12 @@ def purge_search_events() -> dict[str, int]:
     report = rollups.purge_old_events(retention_days=settings.VITRINE_ANALYTICS_RETENTION_DAYS)
     logger.info("search insights purge: %s", report)
     return report.__dict__
+
+
+@shared_task
+def refresh_click_signal() -> dict[str, object]:
+    """New clicks into the click signal (search.insights.clicks)."""
+    return clicks.refresh_click_signal().__dict__
 
 
 # --- Search-as-you-type (search.suggest) -------------------------------------------------------

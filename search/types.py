@@ -137,6 +137,18 @@ class ExactMatchStage:
 
 
 @dataclass(frozen=True)
+class ClickBoostStage:
+    """Shoppers' clicks on this query's results moved it (search.insights.clicks). `boost`:
+    what was added to its score (at most VITRINE_CLICK_BOOST of the query's score range, up
+    or down); `rank`, `moved`: its place after the boost and the places gained by it."""
+
+    stage: str = field(default="click_boost", init=False)
+    boost: float
+    rank: int
+    moved: int
+
+
+@dataclass(frozen=True)
 class RerankStage:
     """The reranker read the query and the product together. `score`: its score (None below
     the top VITRINE_RERANK_TOP_N it reads, which keep their order); `rank`, `moved`: its place
@@ -172,7 +184,14 @@ class RuleStage:
 
 
 ExplainStage = (
-    KeywordStage | VectorStage | FusionStage | ExactMatchStage | RerankStage | RuleStage | SortStage
+    KeywordStage
+    | VectorStage
+    | FusionStage
+    | ExactMatchStage
+    | ClickBoostStage
+    | RerankStage
+    | RuleStage
+    | SortStage
 )
 
 

@@ -84,6 +84,7 @@ def _fresh_cache():
 
     from search.facets import forget_category_labels
     from search.indexing.indexes import forget_active_index
+    from search.insights.clicks import forget_click_signal
 
     cache.clear()
     # The process-local ones: their rows may be another test's.
@@ -94,6 +95,7 @@ def _fresh_cache():
 
     forget_rules()
     forget_synonyms()
+    forget_click_signal()
 
 
 def _wait_for_worker(app, name: str, proc: subprocess.Popen, timeout: float = 60) -> None:

@@ -153,6 +153,13 @@ class ExactMatchStageSerializer(serializers.Serializer):
     moved = serializers.IntegerField(help_text="places gained over the score alone")
 
 
+class ClickBoostStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["click_boost"])
+    boost = serializers.FloatField(help_text="what shoppers' clicks added to its score")
+    rank = serializers.IntegerField()
+    moved = serializers.IntegerField(help_text="places gained by the click boost")
+
+
 class RerankStageSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=["rerank"])
     score = serializers.FloatField(allow_null=True, help_text="null: below the reranked top")
@@ -190,6 +197,7 @@ class ExplanationSerializer(serializers.Serializer):
             "vector": VectorStageSerializer,
             "fusion": FusionStageSerializer,
             "exact_match": ExactMatchStageSerializer,
+            "click_boost": ClickBoostStageSerializer,
             "rerank": RerankStageSerializer,
             "rule": RuleStageSerializer,
             "sort": SortStageSerializer,

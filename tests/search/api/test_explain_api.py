@@ -182,7 +182,7 @@ def test_the_explanation_is_documented_in_the_schema_and_matches_it(shop, client
     assert "explain" in hit["properties"] and "explain" not in hit.get("required", [])
     stage_kinds = schema["components"]["schemas"]["ExplainStage"]["discriminator"]["mapping"]
     assert set(stage_kinds) == {
-        "keyword", "vector", "fusion", "exact_match", "rerank", "rule", "sort"
+        "keyword", "vector", "fusion", "exact_match", "click_boost", "rerank", "rule", "sort"
     }  # fmt: skip
 
     result = search_products(SearchRequest(query="SNK-100", page_size=4, explain=True))
