@@ -298,10 +298,11 @@ def leftovers(root: Path) -> list[str]:
     """Live processes that belong to the soak's shop: our children, or anything whose command
     line or environment names its var dir."""
     me = psutil.Process()
+    mine = {me.pid, *(p.pid for p in me.parents())}  # the soak and whoever started it
     found = {p.pid: p for p in me.children(recursive=True)}
     for p in psutil.process_iter(["cmdline"]):
         try:
-            if p.pid == me.pid:
+            if p.pid in mine:
                 continue
             if str(root) in " ".join(p.info["cmdline"] or []) or p.environ().get(
                 "VITRINE_VAR_DIR"
