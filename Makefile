@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 TEST_VAR_DIR ?= $(CURDIR)/var/test
 PYTEST_ARGS ?=
 
-.PHONY: help setup browser run stop test lint format clean bench audit
+.PHONY: help setup browser run stop test lint format clean bench audit soak
 
 help: ## list the targets
 	@echo "Vitrine — multimodal product search"
@@ -76,6 +76,15 @@ bench: setup ## performance at 100k products (~10 min): table + bench/results/la
 		{ apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || \
 		echo "make bench: could not install wrk; the load test will be skipped" >&2
 	HF_HUB_OFFLINE=1 $(PY) bench/run_bench.py --var-dir $(BENCH_VAR_DIR) $(BENCH_ARGS)
+
+# Not in CI: an hour by default, and root (it mounts a small tmpfs over its var dir's media/).
+# Its own stack in SOAK_VAR_DIR (wiped first); one JSON verdict line; exit 1 when a check fails.
+SOAK_MINUTES ?= 60
+SOAK_VAR_DIR ?= /tmp/vt-soak
+SOAK_ARGS ?=
+
+soak: setup ## traffic + faults for SOAK_MINUTES (60): nothing lost, nothing left open (JSON verdict)
+	HF_HUB_OFFLINE=1 $(PY) bench/run_soak.py --minutes $(SOAK_MINUTES) --var-dir $(SOAK_VAR_DIR) $(SOAK_ARGS)
 
 lint: setup ## ruff check, ruff format --check, and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .

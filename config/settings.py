@@ -550,3 +550,10 @@ CELERY_BEAT_SCHEDULE["refresh-suggestions"] = {
 }
 # Anonymous suggestion requests per client address: a shopper typing asks for several.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["suggest"] = env("VITRINE_SUGGEST_THROTTLE", "600/min")
+
+# --- Celery pool processes -------------------------------------------------------------------
+# A new pool process loads the embedder (VITRINE_WORKER_PRELOAD_MODELS) before it tells the
+# worker it is up. Celery kills one that has not said so within 4 s and forks another, which
+# loads again: on a busy machine (or with a large model, always) a pool process that died
+# (a crash, an OOM kill, a parked poison task) was never replaced, forever. The soak found it.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env_float("VITRINE_WORKER_START_TIMEOUT_S", 300.0)

@@ -1,0 +1,320 @@
+"""What the soak proves at the end, as plain functions over what it recorded: requests against
+the fault windows, latency per traffic kind, resource series against the flatness rule, the
+catalog against the admin's ledger, the index against the catalog, and processes left behind."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from suite.common import percentile
+
+SAMPLE_EVERY_S = 10.0
+FLAT_RATIO = 1.10  # the late median may be at most 10% above the early one
+FLAT_SLACK = 1  # ...or one more (a connection, a file descriptor) for small counts
+
+
+# --- requests and fault windows ------------------------------------------------------------
+
+
+def in_window(start: float, end: float, windows: list[tuple[float, float]]) -> bool:
+    """A request overlaps a fault window (it started before the window's end and ended after
+    its start)."""
+    return any(start <= w_end and end >= w_start for w_start, w_end in windows)
+
+
+def request_verdict(samples: list, windows: list[tuple[float, float]]) -> dict:
+    """5xx and unanswered requests inside and outside the fault windows, and latency (ms)
+    per traffic kind over the requests outside them."""
+    counts = defaultdict(int)
+    latency: dict[str, list[float]] = defaultdict(list)
+    statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    outside_5xx_examples = []
+    for s in samples:
+        inside = in_window(s.start, s.end, windows)
+        where = "inside" if inside else "outside"
+        statuses[s.kind][str(s.status)] += 1
+        if s.status >= 500:
+            counts[f"5xx_{where}"] += 1
+            if not inside and len(outside_5xx_examples) < 10:
+                outside_5xx_examples.append(
+                    {"kind": s.kind, "status": s.status, "at": round(s.start, 1)}
+                )
+        elif s.status == 0:
+            counts[f"unanswered_{where}"] += 1
+            if not inside and len(outside_5xx_examples) < 10:
+                outside_5xx_examples.append(
+                    {"kind": s.kind, "error": s.error, "at": round(s.start, 1)}
+                )
+        elif s.status == 429:
+            counts["429"] += 1
+        if not inside and s.status:
+            latency[s.kind].append((s.end - s.start) * 1000)
+    phases = {
+        kind: {
+            "n": len(values),
+            "p50_ms": round(percentile(values, 50), 1),
+            "p95_ms": round(percentile(values, 95), 1),
+            "p99_ms": round(percentile(values, 99), 1),
+        }
+        for kind, values in sorted(latency.items())
+    }
+    return {
+        "requests": len(samples),
+        "5xx_outside_windows": counts["5xx_outside"],
+        "5xx_inside_windows": counts["5xx_inside"],
+        "unanswered_outside_windows": counts["unanswered_outside"],
+        "unanswered_inside_windows": counts["unanswered_inside"],
+        "throttled_429": counts["429"],
+        "outside_examples": outside_5xx_examples,
+        "latency_by_kind": phases,
+        "statuses_by_kind": {k: dict(v) for k, v in sorted(statuses.items())},
+    }
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
+@dataclass
+class Series:
+    """Samples of one process: (time since the traffic started, RSS MiB, open fds)."""
+
+    kind: str
+    pid: int
+    born: float  # seconds since the traffic started (negative: before)
+    points: list[tuple[float, float, int]] = field(default_factory=list)
+
+
+class Sampler(threading.Thread):
+    """RSS and open file descriptors of every process of the stack, and the database's client
+    connections, every SAMPLE_EVERY_S."""
+
+    def __init__(self, stack, t0: float, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="sampler")
+        self.stack = stack
+        self.t0 = t0  # time.time() when the traffic started
+        self.stop = stop
+        self.series: dict[tuple[int, float], Series] = {}
+        self.db_connections: list[tuple[float, int]] = []
+
+    def run(self) -> None:
+        while not self.stop.wait(SAMPLE_EVERY_S):
+            self.sample()
+
+    def sample(self) -> None:
+        now = time.time() - self.t0
+        try:
+            found = self.stack.processes()
+        except Exception:
+            return
+        for kind, procs in found.items():
+            for p in procs:
+                try:
+                    with p.oneshot():
+                        key = (p.pid, p.create_time())
+                        rss, fds = p.memory_info().rss / 2**20, p.num_fds()
+                except psutil.Error:
+                    continue
+                series = self.series.setdefault(key, Series(kind, p.pid, key[1] - self.t0))
+                series.points.append((now, rss, fds))
+        connections = client_connections(self.stack.env.get("DATABASE_URL", ""))
+        if connections is not None:
+            self.db_connections.append((now, connections))
+
+
+def client_connections(database_url: str) -> int | None:
+    """Client connections to the database, but this one."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url, connect_timeout=3) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchone()
+        return int(row[0])
+    except Exception:
+        return None
+
+
+def windows_for(run_s: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The early and late windows whose medians are compared: minutes 5-15 and the last ten
+    for runs of 30 minutes or more, else the second and the last third."""
+    if run_s >= 1800:
+        return (300.0, 900.0), (run_s - 600.0, run_s)
+    return (run_s / 3, 2 * run_s / 3), (2 * run_s / 3, run_s)
+
+
+def flat(early: list[float], late: list[float]) -> dict:
+    """The late median against the early one: flat when it is at most 10% (or one unit) above.
+    Growth is what a leak looks like; a drop is reported, not failed."""
+    if not early or not late:
+        return {"judged": False, "why": "no samples in a window"}
+    e, lt = statistics.median(early), statistics.median(late)
+    ok = lt <= max(e * FLAT_RATIO, e + FLAT_SLACK)
+    return {
+        "judged": True,
+        "early": round(e, 1),
+        "late": round(lt, 1),
+        "ratio": round(lt / e, 3) if e else None,
+        "ok": ok,
+    }
+
+
+def resource_verdict(sampler: Sampler, run_s: float) -> dict:
+    """Per kind of process: the summed RSS and fds of the processes that lived through both
+    windows, early against late. Processes born after the early window began (restarted by a
+    fault, or replacing one that was) are counted and shown apart, not judged; a kind with no
+    such survivor (every postgres process after a restart) is judged on all its processes."""
+    (e0, e1), (l0, l1) = windows_for(run_s)
+    by_kind: dict[str, list[Series]] = defaultdict(list)
+    for series in sampler.series.values():
+        by_kind[series.kind].append(series)
+    out = {}
+    for kind, all_series in sorted(by_kind.items()):
+        survivors = [s for s in all_series if s.born <= e0 and s.points and s.points[-1][0] >= l0]
+        basis = "survivors" if survivors else "all processes"
+        judged = survivors or all_series
+        rss_early, rss_late, fd_early, fd_late = (
+            _sums(judged, e0, e1),
+            _sums(judged, l0, l1),
+            _sums(judged, e0, e1, 2),
+            _sums(judged, l0, l1, 2),
+        )
+        restarted = [s for s in all_series if s.born > e0]
+        out[kind] = {
+            "basis": basis,
+            "processes_judged": len(judged),
+            "rss_mb": flat(rss_early, rss_late),
+            "open_fds": flat(fd_early, fd_late),
+            "restarted_processes": len(restarted),
+            "restarted_last_rss_mb": [round(s.points[-1][1], 1) for s in restarted if s.points][
+                :20
+            ],
+        }
+    connections_early = [c for t, c in sampler.db_connections if e0 <= t < e1]
+    connections_late = [c for t, c in sampler.db_connections if l0 <= t <= l1]
+    out["db_connections"] = flat(connections_early, connections_late)
+    return out
+
+
+def _sums(series: list[Series], t0: float, t1: float, column: int = 1) -> list[float]:
+    """One value per sampling tick in [t0, t1): the sum over the processes sampled then."""
+    ticks: dict[float, float] = defaultdict(float)
+    for s in series:
+        for point in s.points:
+            if t0 <= point[0] < t1:
+                ticks[round(point[0] / SAMPLE_EVERY_S)] += point[column]
+    return list(ticks.values())
+
+
+# --- catalog and index ---------------------------------------------------------------------
+
+
+def catalog_verdict(ledger) -> dict:
+    """Every product the admin wrote is in the catalog once, as last written; every deleted
+    one is gone. `lost_writes` counts the SKUs that are not as the ledger says."""
+    from django.db.models import Count
+
+    from catalog.models import Product
+
+    skus = [s for s in ledger.written if s not in ledger.uncertain]
+    rows = {
+        sku: (name, price)
+        for sku, name, price in Product.objects.filter(sku__in=skus).values_list(
+            "sku", "name", "price"
+        )
+    }
+    lost = []
+    for sku in skus:
+        want = ledger.written[sku]
+        have = rows.get(sku)
+        if want is None and have is not None:
+            lost.append({"sku": sku, "problem": "deleted, but back"})
+        elif want is not None and have is None:
+            lost.append({"sku": sku, "problem": "missing"})
+        elif want is not None and (have[0], price_text(have[1])) != (want["name"], want["price"]):
+            written = f"{want['name']!r} {want['price']}"
+            lost.append({"sku": sku, "problem": f"is {have[0]!r} {have[1]}, was written {written}"})
+    duplicates = Product.objects.values("sku").annotate(n=Count("id")).filter(n__gt=1).count()
+    return {
+        "products_written": sum(1 for s in skus if ledger.written[s] is not None),
+        "products_deleted": sum(1 for s in skus if ledger.written[s] is None),
+        "uncertain_writes": len(ledger.uncertain),
+        "lost_writes": len(lost),
+        "lost_examples": lost[:10],
+        "duplicate_skus": duplicates,
+    }
+
+
+def index_verdict() -> dict:
+    """Every active product has one vector, made from its current document, in the active
+    index."""
+    from django.db.models import Count
+
+    from search.indexing.embedding import expected_hashes, stale_products
+    from search.indexing.indexes import active_index
+    from search.models import ProductEmbedding
+
+    index = active_index()
+    expected = expected_hashes()
+    stale = stale_products(index, expected) if index else sorted(expected)
+    no_vector = (
+        ProductEmbedding.objects.filter(
+            index=index, product_id__in=list(expected), embedding=None
+        ).count()
+        if index
+        else 0
+    )
+    duplicates = (
+        ProductEmbedding.objects.values("index", "product")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    return {
+        "active_model": index.embedder if index else None,
+        "active_products": len(expected),
+        "unindexed": len(stale) + no_vector,
+        "stale_or_missing": len(stale),
+        "without_vector": no_vector,
+        "duplicate_vectors": duplicates,
+    }
+
+
+def price_text(price) -> str | None:
+    return None if price is None else f"{price:.2f}"
+
+
+# --- leftovers -----------------------------------------------------------------------------
+
+
+def leftovers(root: Path) -> list[str]:
+    """Live processes that belong to the soak's shop: our children, or anything whose command
+    line or environment names its var dir."""
+    me = psutil.Process()
+    mine = {me.pid, *(p.pid for p in me.parents())}  # the soak and whoever started it
+    found = {p.pid: p for p in me.children(recursive=True)}
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if p.pid in mine:
+                continue
+            if str(root) in " ".join(p.info["cmdline"] or []) or p.environ().get(
+                "VITRINE_VAR_DIR"
+            ) == str(root):
+                found[p.pid] = p
+        except psutil.Error:
+            continue
+    alive = []
+    for pid, p in found.items():
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(f"{pid} {' '.join(p.cmdline())[:100]}")
+        except psutil.Error:
+            continue
+    return alive
