@@ -31,7 +31,7 @@ def _bucket_label(low, high, currency: str = "") -> str:
 
 # Labels this process has read: id -> (path, full name), and when it started reading them.
 # A renamed category shows its new name within CATEGORY_LABELS_TTL_S; the results cache
-# keeps whole facet lists for longer anyway (search.services.RESULTS_CACHE_S).
+# keeps whole facet lists for longer anyway (search.results_cache.RESULTS_CACHE_S).
 CATEGORY_LABELS_TTL_S = 60.0
 _labels: dict[int, tuple[str, str]] = {}
 _labels_since = 0.0

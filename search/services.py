@@ -3,16 +3,15 @@ and the CLI share. Orchestration only: the request comes parsed (search.query), 
 fusion are search.retrieval's, the ranking rules search.ranking's, the rerank step
 search.rerank's, the facets search.facets'.
 
-    request -> keyword leg (+ synonyms) + vector leg (filters inside each) -> fusion
-            -> rerank the top -> merchandising rules -> facets -> sort -> one page
+    request -> typo correction -> keyword leg (+ synonyms) + vector leg (filters inside
+            each) -> fusion -> click boost -> rerank the top -> merchandising rules
+            -> facets -> sort -> one page
 
-A query's whole ranked list is cached briefly (page 2 comes from the same list as page 1),
-and text queries' vectors longer; each search reads the cache in one round trip and writes
-it in another."""
+A query's whole ranked list is cached briefly, and text queries' vectors longer
+(search.results_cache): one Redis round trip reads them, another writes them."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,7 @@ from django.core.cache import cache
 
 from catalog.models import Product
 from catalog.selectors import ProductCard, has_products, product_cards
+from search import results_cache
 from search.explain import RankingTrace, explain_page
 from search.facets import compute_facets, selected_values, with_brand_facet
 from search.indexing.indexes import active_index, active_index_for_search
@@ -50,12 +50,6 @@ logger = logging.getLogger(__name__)
 # return this many with recall to spare (docs/BENCHMARKS.md, Performance); the reranker reads
 # the top SEARCH_RERANK_TOP_N of it. Offline evaluation may rank deeper (`max_candidates`).
 MAX_CANDIDATES = 200
-# How long a query's ranked list is kept: long enough for a shopper to page through it and
-# to come back from a product page, short enough that catalog edits show within minutes.
-RESULTS_CACHE_S = 300
-# How long a text query's vector is kept (per index): repeated head queries skip the
-# encoder. A vector never goes stale for its index, so this only bounds the cache's size.
-QUERY_VECTOR_CACHE_S = 24 * 3600
 # How many weaker matches (ranked, not counted: search.retrieval.counting) follow the last
 # counted result, as "You might also like": one row, as many as a product page's similar
 # products.
@@ -219,25 +213,25 @@ def _cached_ranking(
     ranking, the query's vector) go in one Redis round trip, and both writes in another."""
     # Read once: the key and the ranking must agree on what clicks say.
     clicks = query_clicks(request.query) if _learns_from_clicks(request) else NO_CLICKS
-    key = _ranking_cache_key(request, index, limit, clicks)
+    key = results_cache.ranking_cache_key(request, index, limit, clicks)
     # Synonyms and rules shape the ranking: what applies to this query is in its key, so a
     # change shows on the next search (search.merchandising).
     merchandising = merchandising_for(request)
     key = merchandising.keyed(key)
-    vector_key = _query_vector_key(index, request)
+    vector_key = results_cache.query_vector_key(index, request)
     found = cache.get_many([key, vector_key] if vector_key else [key])
     # Explaining ranks afresh (the cached ranking keeps no per-leg detail); the same steps
     # rank it, and what is cached is the plain ranking they made.
     ranking = None if request.explain else found.get(key)
     if ranking is None:
-        writes: CacheWrites = {}
+        writes: results_cache.CacheWrites = {}
         ranking = _rank(
             request, timings, index, found.get(vector_key), writes, limit,
             clicks=clicks, merchandising=merchandising,
         )  # fmt: skip
         plain = ranking if ranking.trace is None else replace(ranking, trace=None)
-        writes[key] = (plain, RESULTS_CACHE_S)
-        _write_each(writes)
+        writes[key] = (plain, results_cache.RESULTS_CACHE_S)
+        results_cache.write_each(writes)
     return ranking
 
 
@@ -260,18 +254,6 @@ def _before_the_first_index(request: SearchRequest) -> _Ranking | None:
     return _Ranking(
         order=[], retrieval={}, rerank={}, facets=[], notices=[NO_PRODUCTS_YET], mode=mode
     )
-
-
-def _write_each(writes: CacheWrites) -> None:
-    """The entries in one round trip on the shop's Redis cache (its backend's `set_each`:
-    Django's set_many gives every key one timeout); one `set` per key on another backend
-    (evaluate_search runs with a private in-memory one)."""
-    set_each = getattr(cache, "set_each", None)
-    if set_each is not None:
-        set_each(writes)
-        return
-    for key, (value, timeout) in writes.items():
-        cache.set(key, value, timeout)
 
 
 def _with_other_brands(
@@ -317,43 +299,11 @@ class _Ranking:
     applied_synonyms: list[dict] = field(default_factory=list)
 
 
-def _ranking_cache_key(
-    request: SearchRequest, index: SearchIndex | None, limit: int, clicks: QueryClicks = NO_CLICKS
-) -> str:
-    digest = hashlib.sha256()
-    parts = [
-        index.pk if index else None,
-        request.mode,
-        request.query,
-        repr(request.filters),
-        request.rerank and settings.VITRINE_RERANKER,
-        limit,
-        settings.SEARCH_FUSION,
-        settings.SEARCH_FUSION_WEIGHTS,
-        # Learning shows on the next search: what clicks say of this query is in its key.
-        clicks.digest and (settings.VITRINE_CLICK_BOOST, clicks.digest),
-    ]
-    digest.update(repr(parts).encode())
-    if request.photo is not None:
-        digest.update(request.photo.tobytes())
-    return "search:ranking:" + digest.hexdigest()
-
-
-# Cache entries a search writes at its end, in one round trip: key -> (value, timeout).
-CacheWrites = dict[str, tuple[object, int]]
-
-
-def _query_vector_key(index: SearchIndex | None, request: SearchRequest) -> str | None:
-    """Text queries' vectors are cached per index (head queries repeat a lot)."""
-    if index is None or request.photo is not None or not request.query:
-        return None
-    if request.mode == "lexical":  # no vector needed
-        return None
-    return f"search:qvec:{index.pk}:" + hashlib.sha256(request.query.encode()).hexdigest()
-
-
 def _query_vector(
-    index: SearchIndex, request: SearchRequest, cached: bytes | None, writes: CacheWrites
+    index: SearchIndex,
+    request: SearchRequest,
+    cached: bytes | None,
+    writes: results_cache.CacheWrites,
 ) -> np.ndarray:
     """The query's vector: `cached` when the cache had it, else encoded (and put in `writes`)."""
     if request.photo is not None:
@@ -366,8 +316,8 @@ def _query_vector(
         return np.frombuffer(cached, dtype=np.float32)
     vector = inference_backend().encode_query(index, text=request.query, photo=None)
     vector = vector.astype(np.float32)
-    key = _query_vector_key(index, request)
-    writes[key] = (vector.tobytes(), QUERY_VECTOR_CACHE_S)
+    key = results_cache.query_vector_key(index, request)
+    writes[key] = (vector.tobytes(), results_cache.QUERY_VECTOR_CACHE_S)
     return vector
 
 
@@ -376,7 +326,7 @@ def _rank(
     timings: dict[str, float],
     index: SearchIndex | None,
     cached_vector: bytes | None,
-    writes: CacheWrites,
+    writes: results_cache.CacheWrites,
     limit: int,
     clicks: QueryClicks = NO_CLICKS,
     merchandising: Merchandising = NO_MERCHANDISING,

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import Product
-from search import services
+from search import results_cache
 from search.inference import loading
 from search.query import SearchRequest
 from search.services import search_products
@@ -25,7 +25,7 @@ def test_remote_query_encoding_ranks_like_local_encoding(celery_worker, settings
     local = search_products(SearchRequest(query="fluffy towel", mode="vector", page_size=8))
 
     settings.VITRINE_REMOTE_INFERENCE = True
-    monkeypatch.setattr(services, "RESULTS_CACHE_S", 0)
+    monkeypatch.setattr(results_cache, "RESULTS_CACHE_S", 0)
     loaded_before = dict(loading._embedders)
     remote = search_products(SearchRequest(query="something to saw wood", mode="vector"))
     again = search_products(SearchRequest(query="fluffy towel", mode="vector", page_size=8))

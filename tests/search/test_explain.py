@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from search import services
+from search import results_cache, services
 from search.query import SearchRequest
 from search.services import search_products
 
@@ -70,7 +70,7 @@ def test_plain_searches_carry_no_explanation_and_cache_none(indexed_catalog):
     assert all(hit.explanation is None for hit in response.results)
     search_products(SearchRequest(query="coffee mug", explain=True))
     # What the explained search cached is the plain ranking: no per-leg detail is kept.
-    key = services._ranking_cache_key(
+    key = results_cache.ranking_cache_key(
         SearchRequest(query="coffee mug"), services.active_index(), services.MAX_CANDIDATES
     )
     assert cache.get(key).trace is None

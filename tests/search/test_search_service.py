@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import caches
 
 from catalog import services as catalog
-from search import services
+from search import results_cache
 from search.indexing.embedding import embed_products
 from search.inference.loading import get_reranker
 from search.models import ProductEmbedding, SearchIndex
@@ -136,8 +136,8 @@ def test_a_search_reads_the_cache_once_and_writes_it_once(indexed_catalog, monke
     assert len(reads) == 1 and len(reads[0]) == 2  # the ranking and the query's vector
     assert len(writes) == 1
     assert sorted(timeout for _, timeout in writes[0].values()) == [
-        services.RESULTS_CACHE_S,
-        services.QUERY_VECTOR_CACHE_S,
+        results_cache.RESULTS_CACHE_S,
+        results_cache.QUERY_VECTOR_CACHE_S,
     ]
 
     again = search_products(SearchRequest(query="coffee mug", page=2, page_size=3))
