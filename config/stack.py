@@ -145,10 +145,17 @@ class Stack:
 
     # -- children --
 
-    def _spawn(self, name: str, args: list[str], *, stream: bool) -> subprocess.Popen:
+    def _spawn(
+        self, name: str, args: list[str], *, stream: bool, env: dict | None = None
+    ) -> subprocess.Popen:
         """Start a child in its own process group. `stream`: prefix its output and keep it in
-        var/log/<name>.log; otherwise it shares the terminal (so progress bars work)."""
-        kwargs: dict = {"cwd": BASE_DIR, "env": self.env, "stdin": subprocess.DEVNULL}
+        var/log/<name>.log; otherwise it shares the terminal (so progress bars work). `env`:
+        variables of this child only, over the stack's."""
+        kwargs: dict = {
+            "cwd": BASE_DIR,
+            "env": {**self.env, **(env or {})},
+            "stdin": subprocess.DEVNULL,
+        }
         if stream:
             kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         proc = subprocess.Popen(args, process_group=0, **kwargs)
@@ -249,7 +256,11 @@ class Stack:
         worker += ["-B", "-s", str(self.root / "run" / "celerybeat-schedule")]
         self.services["worker"] = self._spawn("worker", worker, stream=True)
         web = [py, MANAGE, "runserver", f"{self.host}:{self.port}", "--noreload"]
-        self.services["web"] = self._spawn("web", web, stream=True)
+        # The development server answers each request in a new thread, so a persistent
+        # connection would outlive its thread and pile up until PostgreSQL refuses more (seen
+        # under 4 concurrent clients): Django's advice, no persistent connections there.
+        web_env = {"VITRINE_DB_CONN_MAX_AGE": os.environ.get("VITRINE_DB_CONN_MAX_AGE", "0")}
+        self.services["web"] = self._spawn("web", web, stream=True, env=web_env)
         self.save_state()
         self.wait_for_web()
         say(f"web server listening ({time.monotonic() - t0:.1f} s since start)")
