@@ -190,6 +190,7 @@ class ImportListCreateView(StaffAPIView):
             202: ImportAcceptedSerializer,
             400: OpenApiResponse(description="no file"),
             413: OpenApiResponse(description="the file or zip is over the size limit"),
+            507: OpenApiResponse(description="the server's disk is full: nothing was stored"),
         },
     )
     def post(self, request: Request) -> Response:
@@ -203,6 +204,8 @@ class ImportListCreateView(StaffAPIView):
             )
         except jobs.UploadRejected as exc:
             code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if exc.too_large else 400
+            if exc.no_space:
+                code = status.HTTP_507_INSUFFICIENT_STORAGE
             return Response({"detail": exc.message}, status=code)
         status_url = reverse("catalog-api:import-detail", kwargs={"pk": job.pk}, request=request)
         return Response(

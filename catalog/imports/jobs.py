@@ -8,6 +8,7 @@ module calls into this one, so this one does not import it.
 
 from __future__ import annotations
 
+import errno
 import logging
 from datetime import timedelta
 
@@ -25,10 +26,17 @@ RUN_IMPORT_TASK = "catalog.tasks.run_import"
 
 
 class UploadRejected(ValueError):
-    def __init__(self, message: str, *, too_large: bool = False):
+    """`too_large`: over a size limit (413); `no_space`: the server could not store it (507)."""
+
+    def __init__(self, message: str, *, too_large: bool = False, no_space: bool = False):
         super().__init__(message)
         self.message = message
         self.too_large = too_large
+        self.no_space = no_space
+
+
+# What the storage says when it cannot take the bytes: disk full, or over a quota.
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 def check_uploads(*, file: UploadedFile | None, images: UploadedFile | None) -> None:
@@ -70,9 +78,22 @@ def start_import(
     """Store an uploaded file (and photos zip) as a pending job; a worker runs it."""
     check_uploads(file=file, images=images)
     job = ImportJob(created_by=created_by if created_by and created_by.pk else None)
-    job.file.save(file.name or "catalog.csv", file, save=False)
-    if images is not None:
-        job.images.save(images.name or "photos.zip", images, save=False)
+    try:
+        job.file.save(file.name or "catalog.csv", file, save=False)
+        if images is not None:
+            job.images.save(images.name or "photos.zip", images, save=False)
+    except OSError as exc:
+        # Nothing half-stored: a file that was saved before the other failed goes too.
+        for stored in (job.file, job.images):
+            if stored:
+                stored.delete(save=False)
+        if exc.errno in _NO_SPACE:
+            raise UploadRejected(
+                "The server has no room to store this upload right now (its disk is full); "
+                "nothing was imported. Try again once space is freed.",
+                no_space=True,
+            ) from exc
+        raise
     job.save()
     enqueue_import(job_id=job.pk)
     return job

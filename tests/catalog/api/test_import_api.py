@@ -4,6 +4,7 @@ reads the progress and the report there; anonymous and non-staff callers are ref
 from __future__ import annotations
 
 import csv
+import errno
 import io
 
 import pytest
@@ -112,3 +113,33 @@ def test_staff_can_list_recent_imports(client, staff_auth):
     client.post("/api/v1/imports", {"file": upload("a.csv", b"sku,name\nA,B\n")}, **staff_auth)
     listing = client.get("/api/v1/imports", **staff_auth).json()
     assert listing["count"] == 1 and listing["results"][0]["file"] == "a.csv"
+
+
+def test_an_upload_the_disk_cannot_hold_is_refused_with_507_and_leaves_nothing_behind(
+    client, staff_auth, png_bytes, monkeypatch, settings, tmp_path
+):
+    """The CSV fits, the photos zip does not (disk full): 507 with the reason, no job, and
+    the CSV already written is removed (nothing half-stored)."""
+    from django.core.files.storage import FileSystemStorage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    save = FileSystemStorage._save
+
+    def disk_full_for_zips(self, name, content):
+        if name.endswith(".zip"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return save(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", disk_full_for_zips)
+    response = client.post(
+        "/api/v1/imports",
+        {
+            "file": upload("catalog.csv", (HEADER + "API-9,Mug,,,Home,5,,,red.png\n").encode()),
+            "images": upload("photos.zip", make_zip({"red.png": png_bytes()})),
+        },
+        **staff_auth,
+    )
+    assert response.status_code == 507, response.content
+    assert "disk is full" in response.json()["detail"]
+    assert not ImportJob.objects.exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
