@@ -30,7 +30,7 @@ from search.inference.backend import configured_model_modalities, inference_back
 from search.inference.encoding import PhotoQueryUnsupported
 from search.insights.clicks import NO_CLICKS, QueryClicks, query_clicks
 from search.merchandising.pipeline import NO_MERCHANDISING, Merchandising, merchandising_for
-from search.merchandising.rules import apply_rules, rules_for
+from search.merchandising.rules import apply_rules
 from search.models import ProductEmbedding, SearchIndex
 from search.query import InvalidSearch, SearchRequest
 from search.ranking import sorted_by, with_click_boosts
@@ -109,16 +109,17 @@ def search_products(
     typed = request
     request, corrected = corrected_request(request)
     # --- end typo correction ---
-    # A merchandiser's redirect answers before any ranking (search.merchandising.rules); it
-    # matches the query as corrected ("retuns" finds the "returns" page).
-    if (redirect := rules_for(request).redirect) is not None:
+    # Synonyms and rules for the query as corrected, read once for the whole search. A
+    # merchandiser's redirect answers before any ranking ("retuns" finds the "returns" page).
+    merchandising = merchandising_for(request)
+    if (redirect := merchandising.rules.redirect) is not None:
         return _redirected(typed, redirect)
     # Read once per search: the cache key, the vector leg and the model info all use it.
     index = active_index_for_search()
     timings = {"encode": 0.0, "retrieve": 0.0, "rerank": 0.0}
     ranking = _before_the_first_index(request) if index is None else None
     if ranking is None:
-        ranking = _cached_ranking(request, timings, index, max_candidates)
+        ranking = _cached_ranking(request, timings, index, max_candidates, merchandising)
     facets = ranking.facets
     if request.filters.brands:
         facets = _with_other_brands(request, facets, timings, index, max_candidates)
@@ -207,16 +208,20 @@ def _also_like(ranking: _Ranking, counted: list[int], request: SearchRequest) ->
 
 
 def _cached_ranking(
-    request: SearchRequest, timings: dict[str, float], index: SearchIndex | None, limit: int
+    request: SearchRequest,
+    timings: dict[str, float],
+    index: SearchIndex | None,
+    limit: int,
+    merchandising: Merchandising,
 ) -> _Ranking:
     """The ranking from the results cache, or ranked now and cached. Both cache reads (the
-    ranking, the query's vector) go in one Redis round trip, and both writes in another."""
+    ranking, the query's vector) go in one Redis round trip, and both writes in another.
+    `merchandising`: the synonyms and rules for this request (merchandising_for)."""
     # Read once: the key and the ranking must agree on what clicks say.
     clicks = query_clicks(request.query) if _learns_from_clicks(request) else NO_CLICKS
     key = results_cache.ranking_cache_key(request, index, limit, clicks)
     # Synonyms and rules shape the ranking: what applies to this query is in its key, so a
     # change shows on the next search (search.merchandising).
-    merchandising = merchandising_for(request)
     key = merchandising.keyed(key)
     vector_key = results_cache.query_vector_key(index, request)
     found = cache.get_many([key, vector_key] if vector_key else [key])
@@ -270,7 +275,7 @@ def _with_other_brands(
         request, filters=replace(request.filters, brands=()), rerank=False, explain=False
     )
     try:
-        ranking = _cached_ranking(wider, timings, index, limit)
+        ranking = _cached_ranking(wider, timings, index, limit, merchandising_for(wider))
     except (InvalidSearch, SearchUnavailable):
         return facets
     wide = next((f for f in ranking.facets if f.name == "brand"), None)

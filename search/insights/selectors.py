@@ -68,8 +68,30 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+class _Rates:
+    """The rates the dashboard shows, from the counts a query row or a summary holds."""
+
+    searches: int
+    zero_result_searches: int
+    searches_with_click: int
+    clicks: int
+    click_position_sum: int
+
+    @property
+    def zero_result_rate(self) -> float | None:
+        return _ratio(self.zero_result_searches, self.searches)
+
+    @property
+    def click_through_rate(self) -> float | None:
+        return _ratio(self.searches_with_click, self.searches)
+
+    @property
+    def mean_click_position(self) -> float | None:
+        return _ratio(self.click_position_sum, self.clicks)
+
+
 @dataclass(frozen=True)
-class QueryRow:
+class QueryRow(_Rates):
     """One (normalised) query over a period, or all photo queries together."""
 
     query: str
@@ -88,18 +110,6 @@ class QueryRow:
             return "(photo queries)"
         return self.query or "(empty query)"
 
-    @property
-    def zero_result_rate(self) -> float | None:
-        return _ratio(self.zero_result_searches, self.searches)
-
-    @property
-    def click_through_rate(self) -> float | None:
-        return _ratio(self.searches_with_click, self.searches)
-
-    @property
-    def mean_click_position(self) -> float | None:
-        return _ratio(self.click_position_sum, self.clicks)
-
 
 @dataclass(frozen=True)
 class SeriesPoint:
@@ -109,7 +119,7 @@ class SeriesPoint:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(_Rates):
     period: Period
     searches: int
     zero_result_searches: int
@@ -121,18 +131,6 @@ class Summary:
     lost_events: int  # events that could not be recorded (Redis down): shown, never hidden
     series_unit: str  # "hour" (24 h) or "day"
     series: list[SeriesPoint] = field(default_factory=list)
-
-    @property
-    def zero_result_rate(self) -> float | None:
-        return _ratio(self.zero_result_searches, self.searches)
-
-    @property
-    def click_through_rate(self) -> float | None:
-        return _ratio(self.searches_with_click, self.searches)
-
-    @property
-    def mean_click_position(self) -> float | None:
-        return _ratio(self.click_position_sum, self.clicks)
 
 
 @dataclass(frozen=True)

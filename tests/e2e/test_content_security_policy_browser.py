@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from catalog import services as catalog
+from tests.support.browser import log_in
 from tests.support.catalogs import load_shop_rows
 
 COLLECT_VIOLATIONS = """
@@ -95,10 +96,7 @@ def test_storefront_admin_and_api_docs_work_under_the_csp(shop, live_server, wat
     assert photo.evaluate("img => img.complete && img.naturalWidth > 0")  # the photo loaded
     page.check_csp("product page")
 
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill("pw-boss-1")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, f"{base}/admin/login/?next=/admin/", username="boss", password="pw-boss-1")
     page.wait_for_url(f"{base}/admin/")
     for path in (
         "/admin/catalog/product/",

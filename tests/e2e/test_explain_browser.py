@@ -8,6 +8,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
+from tests.support.browser import log_in
 from tests.support.catalogs import load_shop_rows
 
 
@@ -21,10 +22,12 @@ def shop_with_staff(transactional_db):
 def test_staff_unfold_why_a_result_ranked_where_it_did(
     shop_with_staff, live_server, page, artifacts
 ):
-    page.goto(f"{live_server.url}/admin/login/?next=/search%3Fq%3Dred%2Brunning%2Bshoes")
-    page.get_by_label("Username").fill("merch")
-    page.get_by_label("Password").fill("pw-merch-1")
-    page.get_by_role("button", name="Log in").click()
+    log_in(
+        page,
+        f"{live_server.url}/admin/login/?next=/search%3Fq%3Dred%2Brunning%2Bshoes",
+        username="merch",
+        password="pw-merch-1",
+    )
     page.wait_for_url(re.compile(r"/search\?q=red"))
     assert page.locator("details.explain").count() == 0
 

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
+from tests.support.browser import log_in
 from tests.support.insights import write_busy_week
 
 
@@ -21,10 +22,9 @@ def week_with_staff(transactional_db):
 def test_staff_find_the_insights_page_and_export_its_queries(
     week_with_staff, live_server, page, artifacts
 ):
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.get_by_label("Username").fill("ops")
-    page.get_by_label("Password").fill("pw-ops-1")
-    page.get_by_role("button", name="Log in").click()
+    log_in(
+        page, f"{live_server.url}/admin/login/?next=/admin/", username="ops", password="pw-ops-1"
+    )
     page.wait_for_url(re.compile(r"/admin/$"))
     page.screenshot(path=str(artifacts / "admin-index-insights.png"))
     page.get_by_role("link", name="Search insights").first.click()

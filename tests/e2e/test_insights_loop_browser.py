@@ -16,6 +16,7 @@ from search.indexing.lexical import refresh_lexical
 from search.insights.draining import drain_search_events
 from search.insights.models import ResultEvent
 from search.insights.rollups import roll_up_recent
+from tests.support.browser import log_in
 
 
 @pytest.fixture
@@ -55,10 +56,12 @@ def test_a_shoppers_searches_and_click_reach_the_insights_page_json_and_csv(
     page.goto(f"{live_server.url}/search?q=unicorn+saddle&mode=lexical")
     _beat_until_a_click_is_in()
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/search/insightsday/%3Fperiod%3D24h")
-    page.get_by_label("Username").fill("ops")
-    page.get_by_label("Password").fill("pw-ops-1")
-    page.get_by_role("button", name="Log in").click()
+    log_in(
+        page,
+        f"{live_server.url}/admin/login/?next=/admin/search/insightsday/%3Fperiod%3D24h",
+        username="ops",
+        password="pw-ops-1",
+    )
     page.wait_for_url(re.compile(r"period=24h"))
     cards = page.locator(".insights-cards").inner_text()
     assert "2\nsearches" in cards and "1\nmean click position" in cards.replace(".0", "")

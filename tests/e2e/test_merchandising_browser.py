@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 
 from catalog import services as catalog
 from search.indexing.embedding import embed_products
+from tests.support.browser import log_in
 from tests.support.catalogs import load_shop_rows
 
 
@@ -25,11 +26,13 @@ def shop_with_staff(transactional_db):
     User.objects.create_user("merch", password="pw-merch-1", is_staff=True, is_superuser=True)
 
 
-def log_in(page, live_server) -> None:
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.get_by_label("Username").fill("merch")
-    page.get_by_label("Password").fill("pw-merch-1")
-    page.get_by_role("button", name="Log in").click()
+def log_in_as_merch(page, live_server) -> None:
+    log_in(
+        page,
+        f"{live_server.url}/admin/login/?next=/admin/",
+        username="merch",
+        password="pw-merch-1",
+    )
     page.wait_for_url(re.compile(r"/admin/$"))
 
 
@@ -43,7 +46,7 @@ def test_a_synonym_made_in_the_admin_changes_the_next_storefront_search(
 ):
     page.goto(f"{live_server.url}/search?q=sneakers&mode=lexical")
     assert "TRN-1" not in result_skus(page)
-    log_in(page, live_server)
+    log_in_as_merch(page, live_server)
     page.goto(f"{live_server.url}/admin/search/synonymset/add/")
     page.get_by_label("Terms").fill("sneakers, trainers")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -60,7 +63,7 @@ def test_a_pin_previewed_and_saved_in_the_admin_shows_first_on_the_storefront(
 ):
     page.goto(f"{live_server.url}/search?q=sneakers")
     assert result_skus(page)[0] != "MUG-050"
-    log_in(page, live_server)
+    log_in_as_merch(page, live_server)
     page.goto(f"{live_server.url}/admin/search/merchandisingrule/add/")
     page.locator("#id_name").fill("Mugs for sneaker fans")
     page.locator("#id_query").fill("sneakers")

@@ -5,37 +5,22 @@ The tasks queued behind it still run, and the admin's retry sends it again."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from config.celery import app
 from search.parking.models import ParkedTask
 from search.parking.services import WORKER_DIED
 from tests.support import poison_tasks
+from tests.support.workers import start_worker, stop_worker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 MAX_DELIVERIES = 2
-
-
-def wait_until(predicate, timeout: float = 90, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture
@@ -43,26 +28,18 @@ def poison_worker(tmp_path, media_root) -> Iterator[tuple[str, subprocess.Popen]
     """A worker of the test's own on a queue of its own (the session's worker never sees these
     messages), with the test tasks loaded and VITRINE_TASK_MAX_DELIVERIES=2."""
     queue = f"parking-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "VITRINE_MEDIA_ROOT": str(media_root),
-        "VITRINE_TASK_MAX_DELIVERIES": str(MAX_DELIVERIES),
-        "VITRINE_WORKER_PRELOAD_MODELS": "0",  # each respawned pool process would load it
-        "HF_HUB_OFFLINE": "1",
-    }
     node = f"{queue}@localhost"
     log = tmp_path / "worker.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1",
-             "-n", node, "--include", "tests.support.poison_tasks", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
+    proc = start_worker(
+        queue=queue,
+        log=log,
+        include=["tests.support.poison_tasks"],
+        env={
+            "VITRINE_MEDIA_ROOT": str(media_root),
+            "VITRINE_TASK_MAX_DELIVERIES": str(MAX_DELIVERIES),
+            "VITRINE_WORKER_PRELOAD_MODELS": "0",  # each respawned pool process would load it
+        },
+    )
     try:
         assert wait_until(
             lambda: proc.poll() is None and app.control.ping(destination=[node], timeout=0.5),
@@ -71,12 +48,7 @@ def poison_worker(tmp_path, media_root) -> Iterator[tuple[str, subprocess.Popen]
         proc.log = log  # type: ignore[attr-defined]
         yield queue, proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_worker(proc)
 
 
 def test_a_task_that_kills_its_worker_every_time_is_parked_and_the_queue_keeps_flowing(

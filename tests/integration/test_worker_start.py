@@ -5,60 +5,34 @@ died on a busy machine."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import psutil
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from config.celery import app
 from tests.support import poison_tasks
+from tests.support.workers import start_worker, stop_worker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def test_a_pool_process_that_replaces_a_dead_one_is_waited_for_while_it_starts_slowly(
     tmp_path, media_root
 ):
     queue = f"slow-start-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "VITRINE_MEDIA_ROOT": str(media_root),
-        "VITRINE_WORKER_PRELOAD_MODELS": "0",  # the slow start below stands in for the load
-        "SLOW_START_S": "6",
-        "HF_HUB_OFFLINE": "1",
-    }
     log = tmp_path / "worker.log"
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1",
-             "-n", f"{queue}@localhost", "--loglevel", "INFO", "--without-gossip",
-             "--without-mingle", "--include",
-             "tests.support.slow_worker_start,tests.support.poison_tasks"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
+    worker = start_worker(
+        queue=queue,
+        log=log,
+        include=["tests.support.slow_worker_start", "tests.support.poison_tasks"],
+        env={
+            "VITRINE_MEDIA_ROOT": str(media_root),
+            "VITRINE_WORKER_PRELOAD_MODELS": "0",  # the slow start below stands in for the load
+            "SLOW_START_S": "6",
+        },
+    )
     try:
         first, second = f"slow-{uuid.uuid4().hex}", f"slow-{uuid.uuid4().hex}"
         poison_tasks.say_it_ran.apply_async(args=[first], queue=queue)
@@ -74,9 +48,4 @@ def test_a_pool_process_that_replaces_a_dead_one_is_waited_for_while_it_starts_s
         assert "Timed out waiting for UP message" not in text
         assert app.conf.worker_proc_alive_timeout == settings.CELERY_WORKER_PROC_ALIVE_TIMEOUT
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop_worker(worker)
