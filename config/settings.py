@@ -376,6 +376,9 @@ SEARCH_LEXICAL_FIRST_STAGE = env_int("VITRINE_LEXICAL_FIRST_STAGE", 2000)
 # Words in more than this share of the catalog ("men" in a fashion shop) are matched only
 # through the query's rarer words when those fill the first stage alone (1 = never).
 SEARCH_LEXICAL_COMMON_FRACTION = env_float("VITRINE_LEXICAL_COMMON_FRACTION", 0.1)
+# Plain unfiltered queries read each word's best products from its impact list
+# (search.models.LexicalImpact) instead of scoring every product holding the word.
+SEARCH_LEXICAL_IMPACT_LISTS = env_bool("VITRINE_LEXICAL_IMPACT_LISTS", True)
 # How the keyword and vector legs become one ranking (docs/BENCHMARKS.md, "Relevance"):
 # "convex" (default): each leg's scores min-max normalised per query, then a weighted sum,
 # every candidate scored by both legs; "rrf": reciprocal rank fusion, weight / (k + rank).

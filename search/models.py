@@ -94,6 +94,37 @@ class LexicalDocument(models.Model):
         return f"lexical document of product {self.product_id}"
 
 
+class LexicalImpact(models.Model):
+    """One word of a keyword document with what it adds to that product's keyword score
+    (`impact`: ts_rank of the document for that word alone, as the keyword leg scores it),
+    kept in an index ordered by impact per word. So each word's best products are ready
+    ("impact-ordered lists", as search engines keep them): the keyword leg reads the top of
+    each query word's list instead of scoring every product holding a common word.
+    Derived from LexicalDocument by search.indexing.lexical, rebuilt with it."""
+
+    pk = models.CompositePrimaryKey("document", "lexeme")
+    # No database constraint: the rows are written right after their document in one
+    # statement, and a 100k-product rebuild would check millions of them one by one.
+    document = models.ForeignKey(
+        LexicalDocument,
+        on_delete=models.CASCADE,
+        db_column="product_id",
+        db_constraint=False,
+        db_index=False,  # the primary key's index starts with it
+        related_name="impacts",
+    )
+    lexeme = models.TextField()
+    impact = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["lexeme", "-impact", "document"], name="lexical_impact_by_word")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lexeme} in product {self.document_id}: {self.impact:.3f}"
+
+
 class VocabularyWord(models.Model):
     """Words of product names, brands and SKUs, for "did you mean" on misspelled queries."""
 

@@ -12,6 +12,11 @@ from catalog.models import Product
 from search.documents import DOCUMENT_MAX_CHARS
 from search.indexing.suggestions import refresh_product_suggestions, refresh_suggestions
 
+# ts_rank's weights for the document's D, C, B and A parts (description, attributes,
+# brand/category, name/SKU): the keyword leg scores with them, and each word's impact below
+# is its score with them.
+FIELD_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+
 _REFRESH_LEXICAL_SQL = """
 INSERT INTO search_lexicaldocument (product_id, document, keywords, updated_at)
 SELECT p.id,
@@ -30,6 +35,17 @@ ON CONFLICT (product_id) DO UPDATE
 SET document = EXCLUDED.document, keywords = EXCLUDED.keywords, updated_at = EXCLUDED.updated_at
 """
 
+# Each word of the documents with its impact (search.models.LexicalImpact): the document's
+# score for that word alone, the same expression the keyword leg scores a query word with.
+_DELETE_IMPACTS_SQL = "DELETE FROM search_lexicalimpact WHERE product_id = ANY(%(ids)s)"
+_REFRESH_IMPACTS_SQL = """
+INSERT INTO search_lexicalimpact (product_id, lexeme, impact)
+SELECT l.product_id, d.lexeme,
+       ts_rank(%(weights)s::real[], l.document, quote_literal(d.lexeme)::tsquery, 1)
+FROM search_lexicaldocument l, unnest(l.document) d
+WHERE l.product_id = ANY(%(ids)s)
+"""
+
 # Words shoppers may misspell: letters-only words of names and brands, 3 to 40 characters.
 _REFRESH_VOCABULARY_SQL = """
 INSERT INTO search_vocabularyword (word)
@@ -42,12 +58,15 @@ ON CONFLICT (word) DO NOTHING
 
 
 def refresh_lexical(*, product_ids: Sequence[int]) -> None:
-    """Rebuild the keyword-search rows of these products in one statement (cheap; no model)."""
-    with connection.cursor() as cursor:
+    """Rebuild the keyword-search rows of these products and their words' impacts (cheap; no
+    model). One transaction: a search never sees a product between its old and new words."""
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             _REFRESH_LEXICAL_SQL,
             {"ids": list(product_ids), "max_chars": DOCUMENT_MAX_CHARS * 4},
         )
+        cursor.execute(_DELETE_IMPACTS_SQL, {"ids": list(product_ids)})
+        cursor.execute(_REFRESH_IMPACTS_SQL, {"ids": list(product_ids), "weights": FIELD_WEIGHTS})
         cursor.execute(_REFRESH_VOCABULARY_SQL, {"ids": list(product_ids)})
     refresh_product_suggestions(product_ids=product_ids)  # the search box suggests them
 

@@ -8,6 +8,7 @@ rarer-words narrowing are pieces of SQL with placeholders; every value is a para
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +16,7 @@ from functools import lru_cache
 from django.conf import settings
 from psycopg import sql
 
+from search.indexing.lexical import FIELD_WEIGHTS
 from search.query import SearchFilters
 from search.replicas import read_connection
 from search.retrieval.counting import matches_words
@@ -31,9 +33,7 @@ TRIGRAM_THRESHOLD = 0.5
 # a product holding "trainers" for "sneakers" ranks a little below one holding "sneakers".
 SYNONYM_WEIGHT = 0.8
 
-# ts_rank's weights for the document's D, C, B and A parts (description, attributes,
-# brand/category, name/SKU: see search.indexing.lexical).
-_FIELD_WEIGHTS = sql.Literal("{0.1, 0.2, 0.4, 1.0}")
+_FIELD_WEIGHTS = sql.Literal(FIELD_WEIGHTS)
 
 _LEXICAL_SQL = sql.SQL(
     """
@@ -48,29 +48,24 @@ WITH q AS (
 -- First stage: the full score below costs a trigram similarity and a ts_rank per query word
 -- for every row, and a common word ("black") matches a third of a big catalog. So each
 -- branch of the match keeps its best %(first_stage)s rows (exact SKU/brand first): word
--- matches by the score's word part, trigram near-misses by their similarity. A query with
--- fewer matches keeps them all and ranks exactly as a one-stage query would.
+-- matches by the score's word part (read from each word's impact list, or scored over the
+-- matching documents: see _WORD_BRANCH_*), trigram near-misses by their similarity, asked
+-- only when a query word is one no product holds (a likely misspelling: every other word
+-- is found by its own match).
 matched AS MATERIALIZED (
-    (SELECT l.product_id
-     FROM search_lexicaldocument l
-     CROSS JOIN q
-     JOIN catalog_product p ON p.id = l.product_id
-     LEFT JOIN catalog_category c ON c.id = p.category_id
-     WHERE {loose_match} {rarer_words} AND {where}
-     ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
-              {word_score} + ts_rank({weights}, l.document, q.strict, 1) DESC,
-              l.product_id
-     LIMIT %(first_stage)s)
+    {word_branch}
     UNION
     -- Each branch has its own GIN index (the SKU is a word of the document), so no table scan.
+    -- Near misses of the words no product holds (%(_unknown)s): the other words are found by
+    -- the word branch, and a long query's every trigram would match half the catalog.
     (SELECT l.product_id
      FROM search_lexicaldocument l
      CROSS JOIN q
      JOIN catalog_product p ON p.id = l.product_id
      LEFT JOIN catalog_category c ON c.id = p.category_id
-     WHERE %(trigram)s AND q.text <%% l.keywords AND {where}
+     WHERE %(trigram)s AND %(misspelt)s AND %(_unknown)s <%% l.keywords AND {where}
      ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
-              word_similarity(q.text, l.keywords) DESC, l.product_id
+              word_similarity(%(_unknown)s, l.keywords) DESC, l.product_id
      LIMIT %(first_stage)s)
 )
 -- Second stage: the full score over those rows only.
@@ -91,11 +86,57 @@ FROM matched m
 JOIN search_lexicaldocument l ON l.product_id = m.product_id
 CROSS JOIN q
 JOIN catalog_product p ON p.id = l.product_id
+LEFT JOIN catalog_category c ON c.id = p.category_id
+WHERE {where}  -- (the impact lists' products are filtered here)
 ORDER BY exact DESC, score DESC, l.product_id
 LIMIT %(limit)s
 """
 )
 
+
+# The word branch over every document matching a query word: exact, and what filtered
+# queries, queries written with a phrase, negation or "or", and a catalog without impact
+# lists use.
+_WORD_BRANCH_MATCHING = sql.SQL(
+    """(SELECT l.product_id
+     FROM search_lexicaldocument l
+     CROSS JOIN q
+     JOIN catalog_product p ON p.id = l.product_id
+     LEFT JOIN catalog_category c ON c.id = p.category_id
+     WHERE {loose_match} {rarer_words} AND {where}
+     ORDER BY (lower(p.sku) = q.text OR lower(p.brand) = q.text) DESC,
+              {word_score} + ts_rank({weights}, l.document, q.strict, 1) DESC,
+              l.product_id
+     LIMIT %(first_stage)s)"""
+)
+
+# The word branch from impact lists (search.models.LexicalImpact): the top
+# SEARCH_LEXICAL_FIRST_STAGE products of each query word's list (and of each synonym's words),
+# summed per product as idf x impact (the score's word part, to the depth read), the best
+# LISTED_RESCORED x limit sums kept for the full score. Index scans of a few thousand rows
+# instead of a ts_rank per word for every product holding a common word. What it can miss: a
+# product below every one of its words' list cuts that the full score would still lift
+# into the results (by several words each just below a cut).
+_WORD_BRANCH_LISTS = sql.SQL(
+    """(SELECT x.product_id
+     FROM (SELECT i.product_id, sum(w.weight * i.impact) AS partial
+           FROM unnest(%(_lists)s::text[], %(_list_weights)s::float8[]) AS w(lexeme, weight)
+           CROSS JOIN LATERAL (
+               SELECT i.product_id, i.impact FROM search_lexicalimpact i
+               WHERE i.lexeme = w.lexeme
+               ORDER BY i.impact DESC, i.product_id
+               LIMIT %(_list_depth)s) i
+           GROUP BY i.product_id
+           ORDER BY partial DESC, i.product_id
+           LIMIT %(first_stage)s) x)"""
+)
+
+
+# How many rows the impact lists hand to the full score, per row returned: the full score adds
+# the whole query's rank and the trigram similarity to the word part the lists summed, which
+# reorders near the cut; twice as many as returned leaves that room at a fifth of the rows
+# the matching branch scores. ESCI dev NDCG@10 was the same with 2x and 10x (docs/BENCHMARKS.md).
+LISTED_RESCORED = 2
 
 _TERMS_SQL = """
 SELECT t.lexeme::text,
@@ -208,12 +249,35 @@ def _held_words(words: int, alts: tuple[int, ...] = ()) -> sql.Composable:
 
 @lru_cache(maxsize=256)
 def _statement(
-    shape: FilterShape, words: int, rarer: tuple[int, ...] | None, alts: tuple[int, ...] = ()
+    shape: FilterShape,
+    words: int,
+    rarer: tuple[int, ...] | None,
+    alts: tuple[int, ...] = (),
+    lists: bool = False,
 ) -> str:
     """The keyword leg for filters of this shape, this many query words, narrowed to these
     rarer words (OR-ed by PostgreSQL, which folds them into one constant tsquery at planning,
     as a literal would be), these words having synonyms (none: the statement is the same as
-    without synonyms at all)."""
+    without synonyms at all), its word branch read from the impact lists or not."""
+    where = filter_clause(shape)
+    if lists:
+        word_branch = _WORD_BRANCH_LISTS
+    else:
+        word_branch = _word_branch_matching(shape, words, rarer, alts)
+    return render(
+        _LEXICAL_SQL.format(
+            word_branch=word_branch,
+            where=where,
+            word_score=_word_score(words, alts),
+            held_words=_held_words(words, alts),
+            weights=_FIELD_WEIGHTS,
+        )
+    )
+
+
+def _word_branch_matching(
+    shape: FilterShape, words: int, rarer: tuple[int, ...] | None, alts: tuple[int, ...]
+) -> sql.Composable:
     narrowing = sql.SQL("")
     if rarer:
         narrowing = sql.SQL("AND l.document @@ ({})").format(
@@ -224,15 +288,12 @@ def _statement(
         loose = sql.SQL("l.document @@ (q.loose || {})").format(
             sql.SQL(" || ").join(_alternatives(i) for i in alts)
         )
-    return render(
-        _LEXICAL_SQL.format(
-            where=filter_clause(shape),
-            word_score=_word_score(words, alts),
-            held_words=_held_words(words, alts),
-            rarer_words=narrowing,
-            loose_match=loose,
-            weights=_FIELD_WEIGHTS,
-        )
+    return _WORD_BRANCH_MATCHING.format(
+        where=filter_clause(shape),
+        word_score=_word_score(words, alts),
+        rarer_words=narrowing,
+        loose_match=loose,
+        weights=_FIELD_WEIGHTS,
     )
 
 
@@ -271,11 +332,24 @@ def lexical_candidates(
         or not words
         or words[0].catalog_size == 0
     )
-    params.update(plain=plain, misspelt=misspelt)
+    unknown = " ".join(w.lexeme for i, w in enumerate(words) if w.ndoc == 0 and i not in alts)
+    params.update(plain=plain, misspelt=misspelt, _unknown=unknown or query.lower())
     params.update({f"_bit{i}": 1 << i for i in range(len(words))})
-    statement = _statement(shape, len(words), _rarer_words(words, first_stage, filters), alts)
     gucs = {"pg_trgm.word_similarity_threshold": str(TRIGRAM_THRESHOLD)}
-    rows = fetch_with_settings(gucs, statement, params)
+    rows = None
+    if _reads_lists(words, filters):
+        _list_params(words, synonyms, alts, params)
+        params = {**params, "first_stage": LISTED_RESCORED * limit, "_list_depth": first_stage}
+        statement = _statement(shape, len(words), None, alts, lists=True)
+        # Each word's list is read by its index in impact order; a bitmap scan would read
+        # every product holding the word, which is what the lists are there to avoid (the
+        # planner's guess of a word's rows is the average word's). The trigram branch of a
+        # misspelt query needs its bitmap scan.
+        list_gucs = gucs if misspelt else {**gucs, "enable_bitmapscan": "off"}
+        rows = fetch_with_settings(list_gucs, statement, params)
+    if not rows:  # (and a catalog whose lists are not built yet finds what it holds)
+        rarer = _rarer_words(words, first_stage, filters)
+        rows = fetch_with_settings(gucs, _statement(shape, len(words), rarer, alts), params)
     return [
         Candidate(
             product_id=pid,
@@ -292,6 +366,42 @@ def lexical_candidates(
         )
         for pid, score, exact, held, satisfies, near_miss, *row in rows
     ]
+
+
+def _reads_lists(words: list[_QueryWord], filters: SearchFilters | None) -> bool:
+    """Whether the word branch reads the impact lists: for a plain, unfiltered query with
+    words the catalog holds (a filter keeps few of each list's products; a phrase, negation
+    or "or" is matched as written over every document)."""
+    return (
+        settings.SEARCH_LEXICAL_IMPACT_LISTS
+        and not filters
+        and bool(words)
+        and words[0].plain_query
+        and any(w.ndoc for w in words)
+    )
+
+
+def _list_params(
+    words: list[_QueryWord], synonyms: Sequence[Alternative], alts: tuple[int, ...], params: dict
+) -> None:
+    """Which impact lists the word branch reads, and how much each weighs: each query word's
+    by its idf, each of its synonyms' words by that idf times the synonym's weight."""
+    weights: dict[str, float] = {}
+    for i, word in enumerate(words):
+        idf = float(word.idf)  # (numeric from SQL)
+        weights[word.lexeme] = max(weights.get(word.lexeme, 0.0), idf)
+        if i in alts:
+            for alternative in synonyms:
+                if word.lexeme in alternative.lexemes:
+                    for lexeme in _tsquery_lexemes(alternative.tsquery):
+                        weight = idf * params[f"_altw{i}"]
+                        weights[lexeme] = max(weights.get(lexeme, 0.0), weight)
+    params["_lists"], params["_list_weights"] = list(weights), list(weights.values())
+
+
+def _tsquery_lexemes(tsquery: str) -> list[str]:
+    """The lexemes of a tsquery's text as PostgreSQL writes it ('phone' <-> 'case')."""
+    return [m.replace("''", "'") for m in re.findall(r"'((?:[^']|'')*)'", tsquery)]
 
 
 def _synonyms_of(
