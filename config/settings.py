@@ -341,8 +341,8 @@ VITRINE_TRUNCATE_DIM = env_int("VITRINE_TRUNCATE_DIM", 0) or None
 VITRINE_TRUST_REMOTE_CODE = env_bool("VITRINE_TRUST_REMOTE_CODE", False)
 VITRINE_MIN_PIXELS = env_int("VITRINE_MIN_PIXELS", 0) or None
 VITRINE_MAX_PIXELS = env_int("VITRINE_MAX_PIXELS", 0) or None
-# Web processes load the query encoder at boot (in the background) instead of on the first
-# query; production web nodes that delegate encoding to GPU workers turn this off.
+# Web processes load the query encoder at boot, before they accept requests, instead of on the
+# first query; production web nodes that delegate encoding to GPU workers turn this off.
 VITRINE_WEB_PRELOAD_MODELS = env_bool("VITRINE_WEB_PRELOAD_MODELS", True)
 # Web processes without models: query encoding and reranking go to GPU workers on the
 # `query` queue and are waited for (production with GPU workers; see docs/DEPLOY.md).

@@ -7,8 +7,11 @@ from config.bootstrap import bootstrap
 bootstrap()  # before Django reads the settings (see config/bootstrap.py)
 application = get_wsgi_application()
 
-# Load the active index's query encoder in the background at boot, so the first shopper
-# does not wait seconds for it (gunicorn and runserver both import this module).
-from search.inference.loading import warm_up_in_background  # noqa: E402
+# Load the models and run one search before this process accepts a request (gunicorn's
+# workers and runserver import this module before they serve), so the first shopper does
+# not wait seconds for them. Gunicorn kills a worker that is silent for --timeout while it
+# boots: keep it above the models' load time (docs/CONFIGURATION.md,
+# VITRINE_WEB_PRELOAD_MODELS); and no --preload (search/warmup.py says why).
+from search.warmup import warm_up_web_process  # noqa: E402
 
-warm_up_in_background()
+warm_up_web_process()

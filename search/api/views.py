@@ -46,6 +46,10 @@ ERRORS = {
     ),
 }
 
+# A POST's body that is not JSON, a form or multipart, or whose multipart cannot be read as
+# such (DRF answers it before the view runs).
+BODY_ERRORS = {415: OpenApiResponse(description="The body's media type is not one accepted")}
+
 
 def _refused(exc: InvalidSearch) -> Response:
     """400, naming the parameter to blame as DRF does (`{"page": ["..."]}`), else `detail`."""
@@ -109,7 +113,8 @@ class SearchView(APIView):
         return _answer(request, search)
 
     @extend_schema(
-        request=SearchPostSerializer, responses={200: SearchResponseSerializer, **ERRORS}
+        request=SearchPostSerializer,
+        responses={200: SearchResponseSerializer, **ERRORS, **BODY_ERRORS},
     )
     def post(self, request: Request) -> Response:
         try:  # the parameters first: a bad one costs no photo download

@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -198,29 +197,26 @@ def get_reranker() -> Reranker | None:
     return _reranker
 
 
-def warm_up_in_background() -> None:
+def warm_up() -> None:
     """Load the active index's embedder (the configured one before the first index) and the
-    reranker in a daemon thread. Web processes call this at boot when
-    VITRINE_WEB_PRELOAD_MODELS is on; failures are only logged, the first query then loads
-    (or degrades to keyword search) as usual."""
+    reranker, and run one query through the embedder (its first forward pass is several
+    times slower than the next). Web processes call this at boot, before they accept
+    requests, when VITRINE_WEB_PRELOAD_MODELS is on: so the first shopper after a (re)start
+    waits no longer than the next, and `make run` reports ready only once it is so.
+    Failures are only logged: the first query then loads (or degrades to keyword search)
+    as usual."""
     if not settings.VITRINE_WEB_PRELOAD_MODELS or settings.VITRINE_REMOTE_INFERENCE:
         return
+    # Imported here, not at the top: models need Django set up, and this module is imported
+    # without it (bench/esci_references.py reads `resolve_model_source` alone).
+    from search.models import SearchIndex
 
-    def warm() -> None:
-        # Imported here, not at the top: models need Django set up, and this module is
-        # imported without it (bench/esci_references.py reads `resolve_model_source` alone).
-        from search.models import SearchIndex
-
-        try:
-            index = SearchIndex.objects.filter(active=True).first()
-            # No index yet (a new shop): the configured model, which the storefront asks
-            # what it reads and the first index will be made with.
-            embedder = embedder_for_index(index) if index is not None else get_embedder()
-            embedder.model.encode_query(["warm up"], show_progress_bar=False)
-            get_reranker()
-        except Exception:
-            logger.warning("model warm-up failed; the first query will load it", exc_info=True)
-        finally:
-            connection.close()
-
-    threading.Thread(target=warm, name="vitrine-warm-up", daemon=True).start()
+    try:
+        index = SearchIndex.objects.filter(active=True).first()
+        # No index yet (a new shop): the configured model, which the storefront asks what
+        # it reads and the first index will be made with.
+        embedder = embedder_for_index(index) if index is not None else get_embedder()
+        embedder.model.encode_query(["warm up"], show_progress_bar=False)
+        get_reranker()
+    except Exception:
+        logger.warning("model warm-up failed; the first query will load it", exc_info=True)
