@@ -183,7 +183,9 @@ class Stack:
         self.save_state()
         return proc.returncode
 
-    def wait_for_web(self, timeout: float = 120) -> None:
+    def wait_for_web(self, timeout: float = 300) -> None:
+        """Until the web listens: it loads its models and runs one search first
+        (search/warmup.py), which a large model on a CPU takes minutes to."""
         deadline = time.monotonic() + timeout
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         host = "::1" if host == "::" else host
