@@ -3,8 +3,6 @@ combination of normalised scores (default), or reciprocal rank fusion."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from django.conf import settings
 
@@ -46,12 +44,13 @@ def _scored_legs(
     similarities = dense_similarities(
         index=index, query_vector=query_vector, product_ids=[c.product_id for c in missing]
     )
+    # (Candidate(...) rather than dataclasses.replace: several hundred a search, and
+    # replace costs five times a constructor call.)
     vector = legs["vector"] + [
-        replace(
-            c,
+        Candidate(
+            product_id=c.product_id,
             retrieval_score=similarities[c.product_id],
-            exact=False,
-            matched=False,
+            facet_row=c.facet_row,
             similarity=similarities[c.product_id],
         )
         for c in missing
@@ -84,10 +83,11 @@ def _ordered(scores: dict[int, float], legs: dict[str, list[Candidate]]) -> list
                 similarity.setdefault(pid, candidate.similarity)
     ordered = exact_matches_first(sorted(scores), scores=scores, exact=exact)
     return [
-        replace(
-            first[pid],
+        Candidate(
+            product_id=pid,
             retrieval_score=scores[pid],
             exact=pid in exact,
+            facet_row=first[pid].facet_row,
             matched=pid in matched,
             similarity=similarity.get(pid),
         )

@@ -119,7 +119,7 @@ _WORD_BRANCH_MATCHING = sql.SQL(
 # into the results (by several words each just below a cut).
 _WORD_BRANCH_LISTS = sql.SQL(
     """(SELECT x.product_id
-     FROM (SELECT i.product_id, sum(w.weight * i.impact) AS partial
+     FROM (SELECT i.product_id
            FROM unnest(%(_lists)s::text[], %(_list_weights)s::float8[]) AS w(lexeme, weight)
            CROSS JOIN LATERAL (
                SELECT i.product_id, i.impact FROM search_lexicalimpact i
@@ -127,7 +127,9 @@ _WORD_BRANCH_LISTS = sql.SQL(
                ORDER BY i.impact DESC, i.product_id
                LIMIT %(_list_depth)s) i
            GROUP BY i.product_id
-           ORDER BY partial DESC, i.product_id
+           -- (rounded: a sum's last bits depend on the order it was added in, and products
+           -- tied on their words must be cut by id, as the second stage orders ties)
+           ORDER BY round(sum(w.weight * i.impact)::numeric, 9) DESC, i.product_id
            LIMIT %(first_stage)s) x)"""
 )
 
@@ -146,7 +148,9 @@ SELECT t.lexeme::text,
        coalesce(s.ndoc, 0),
        coalesce(total.ndoc, 0),
        -- a plain query: its words joined by AND (no "quoted phrase", -negation or "or")
-       websearch_to_tsquery('english', %(q)s)::text !~ '[!|<]'
+       websearch_to_tsquery('english', %(q)s)::text !~ '[!|<]',
+       -- nothing excluded (-word): a phrase or "or" reads the same lists as its words
+       websearch_to_tsquery('english', %(q)s)::text !~ '!'
 FROM unnest(tsvector_to_array(to_tsvector('english', %(q)s))) AS t(lexeme)
 LEFT JOIN search_lexemestat s ON s.lexeme = t.lexeme
 LEFT JOIN search_lexemestat total ON total.lexeme = ''
@@ -160,6 +164,7 @@ class _QueryWord:
     ndoc: int  # keyword documents holding it (0 until the statistics exist)
     catalog_size: int  # keyword documents in all
     plain_query: bool
+    nothing_excluded: bool
 
 
 def _query_words(query: str, idf: bool) -> list[_QueryWord]:
@@ -369,14 +374,16 @@ def lexical_candidates(
 
 
 def _reads_lists(words: list[_QueryWord], filters: SearchFilters | None) -> bool:
-    """Whether the word branch reads the impact lists: for a plain, unfiltered query with
-    words the catalog holds (a filter keeps few of each list's products; a phrase, negation
-    or "or" is matched as written over every document)."""
+    """Whether the word branch reads the impact lists: for an unfiltered query with words
+    the catalog holds and none excluded (a filter keeps few of each list's products; a
+    -word's list holds what must not be found). A "quoted phrase", an "or" and a hyphenated
+    word ("t-shirts", a phrase to PostgreSQL) read their words' lists: the second stage
+    scores and counts the candidates as the query is written."""
     return (
         settings.SEARCH_LEXICAL_IMPACT_LISTS
         and not filters
         and bool(words)
-        and words[0].plain_query
+        and words[0].nothing_excluded
         and any(w.ndoc for w in words)
     )
 
