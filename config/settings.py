@@ -379,6 +379,9 @@ SEARCH_LEXICAL_COMMON_FRACTION = env_float("VITRINE_LEXICAL_COMMON_FRACTION", 0.
 # Plain unfiltered queries read each word's best products from its impact list
 # (search.models.LexicalImpact) instead of scoring every product holding the word.
 SEARCH_LEXICAL_IMPACT_LISTS = env_bool("VITRINE_LEXICAL_IMPACT_LISTS", True)
+# A hybrid search runs its keyword leg on a thread of its own while the query is encoded
+# and the ANN index read (search.retrieval.alongside).
+SEARCH_PARALLEL_LEGS = env_bool("VITRINE_PARALLEL_LEGS", True)
 # How the keyword and vector legs become one ranking (docs/BENCHMARKS.md, "Relevance"):
 # "convex" (default): each leg's scores min-max normalised per query, then a weighted sum,
 # every candidate scored by both legs; "rrf": reciprocal rank fusion, weight / (k + rank).

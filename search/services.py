@@ -36,6 +36,7 @@ from search.query import InvalidSearch, SearchRequest
 from search.ranking import sorted_by, with_click_boosts
 from search.replicas import read_alias, reads_on_replica, require_index
 from search.rerank import rerank_top
+from search.retrieval.alongside import run_later, start_alongside
 from search.retrieval.counting import counted_products
 from search.retrieval.fusion import fuse
 from search.retrieval.lexical import lexical_candidates
@@ -339,6 +340,16 @@ def _rank(
     notices: list[str] = []
     mode = "vector" if not request.query else request.mode
     legs: dict[str, list[Candidate]] = {}
+    keyword_leg = None
+    if mode in ("hybrid", "lexical"):
+        # In a hybrid search it runs while the query is encoded and the ANN index read.
+        keyword_leg = (start_alongside if mode == "hybrid" else run_later)(
+            lexical_candidates,
+            query=request.query,
+            limit=limit,
+            filters=request.filters,
+            synonyms=merchandising.synonyms.alternatives,
+        )
 
     if mode in ("hybrid", "vector"):
         t = time.perf_counter()
@@ -371,14 +382,9 @@ def _rank(
                 index=index, query_vector=query_vector, limit=limit, filters=request.filters
             )
             timings["retrieve"] += (time.perf_counter() - t) * 1000
-    if mode in ("hybrid", "lexical"):
+    if keyword_leg is not None:
         t = time.perf_counter()
-        legs["lexical"] = lexical_candidates(
-            query=request.query,
-            limit=limit,
-            filters=request.filters,
-            synonyms=merchandising.synonyms.alternatives,
-        )
+        legs["lexical"] = keyword_leg()  # (what is left of it, when it ran alongside)
         timings["retrieve"] += (time.perf_counter() - t) * 1000
 
     if len(legs) > 1:

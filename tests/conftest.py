@@ -53,6 +53,17 @@ def tiny_vlm_reranker(model_dir) -> Path:
     return build_tiny_qwen3vl_reranker(model_dir / "tiny-qwen3vl-rerank")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _leg_threads_closed_before_the_database_is_dropped(django_db_setup):
+    """Hybrid searches outside a transaction (live servers, transactional tests) run their
+    keyword leg on threads that keep a connection open: closed before the test database is
+    dropped (teardown runs in reverse, so before django_db_setup's)."""
+    yield
+    from search.retrieval.alongside import close_leg_threads
+
+    close_leg_threads()
+
+
 @pytest.fixture
 def png_bytes():
     """A real PNG of the given colour and size."""
