@@ -89,6 +89,14 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--condensed",
+            action="store_true",
+            help=(
+                "score condensed lists: each ranking without the products nobody judged for "
+                "its query (for catalogs where unjudged products may be relevant)"
+            ),
+        )
+        parser.add_argument(
             "--save-runs",
             type=Path,
             metavar="DIR",
@@ -168,6 +176,11 @@ class Command(BaseCommand):
                     for q in judged
                 }
                 latency[mode] = (time.perf_counter() - started) * 1000 / len(judged)
+                if options["condensed"]:
+                    rankings = {
+                        qid: [sku for sku in ranking if sku in qrels[qid]]
+                        for qid, ranking in rankings.items()
+                    }
                 results[mode] = evaluation.evaluate_rankings(
                     qrels=qrels, rankings=rankings, relevant_grade=relevant_grade
                 )

@@ -247,6 +247,19 @@ def test_relevant_grade_option_and_no_stale_rankings_from_the_shared_cache(
     assert not [k for k in _cache_keys() if "search:ranking:" in k]
 
 
+def test_condensed_lists_score_only_the_judged_products(indexed_catalog, tmp_path):
+    # Nobody judged the lamp for this query; the only judged product, a mug, ranks below it.
+    queries = write(tmp_path / "q.tsv", "q3\tLED desk lamp\n")
+    qrels = write(tmp_path / "r.tsv", "q3\tMUG-1\t3\n")
+    args = ["--queries", str(queries), "--qrels", str(qrels), "--mode", "vector", "--json"]
+    out, _ = run_command(*args)
+    whole = json.loads(out.strip().splitlines()[-1])["vector"]
+    out, _ = run_command(*args, "--condensed")
+    condensed = json.loads(out.strip().splitlines()[-1])["vector"]
+    assert whole["mrr@10"] < 1.0
+    assert condensed == {"ndcg@10": 1.0, "recall@50": 1.0, "mrr@10": 1.0}
+
+
 def _cache_keys() -> list[str]:
     from django.core.cache import cache
 
