@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from suite.catalog import VARIANT_PREFIX, catalog_makeup, grow_catalog
+from suite.catalog import catalog_makeup, grow_catalog
 from suite.common import log, p50, percentile, rnd
 from suite.state import Run
 from suite.store import build_hnsw, n_products, upsert_cost
@@ -40,7 +40,7 @@ def scale_and_ann(run: Run) -> int:
             log(f"  HNSW m 16, ef_construction 64 (pgvector defaults): {built}")
             default = measure_ann(run, texts, curve=True)
             default["build"] = {k: rnd(v, 1) for k, v in built.items()}
-            default["upsert_64_p50_ms"] = upsert_cost(run, sku_prefix=VARIANT_PREFIX)
+            default["upsert_64_p50_ms"] = upsert_cost(run)
             log(f"  upsert of 64 vectors into this graph: p50 {default['upsert_64_p50_ms']} ms")
             build = {**loaded, **{k: rnd(v, 1) for k, v in build_hnsw(run).items()}}
         else:
@@ -48,7 +48,7 @@ def scale_and_ann(run: Run) -> int:
         n = n_products(run)
         log(f"  {n:,} products: {build}")
         ann = measure_ann(run, texts, curve=(target == full))
-        ann["upsert_64_p50_ms"] = upsert_cost(run, sku_prefix=VARIANT_PREFIX)
+        ann["upsert_64_p50_ms"] = upsert_cost(run)
         log(f"  upsert of 64 vectors into the shipped graph: p50 {ann['upsert_64_p50_ms']} ms")
         scale[str(n)] = {"build": build, **{k: v for k, v in ann.items() if k != "curve"}}
         log(

@@ -68,8 +68,8 @@ def matches(kind: str, choice, skus: list[str]) -> list[bool]:
         p = rows.get(sku)
         if p is None:
             out.append(False)
-        elif kind == "brand":
-            out.append(p.brand == choice)
+        elif kind == "brand":  # the filter ignores case (search.retrieval.filters)
+            out.append(p.brand.lower() == choice.lower())
         elif kind == "category":
             path = p.category.path if p.category else ""
             out.append(path == choice or path.startswith(choice + "/"))

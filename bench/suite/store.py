@@ -114,17 +114,15 @@ def build_hnsw(run: Run, params: tuple[int, int] | None = None) -> dict:
     }
 
 
-def upsert_cost(run: Run, *, sku_prefix: str, batches: int = 16) -> float:
+def upsert_cost(run: Run, *, batches: int = 16) -> float:
     """p50 ms of the embed task's vector write (search.indexing.embedding's bulk upsert of
-    64 rows) into the current graph: `batches` batches of this prefix's products, each vector
+    64 rows) into the current graph: `batches` batches of the latest products, each vector
     nudged so that every row is a real update (a new heap tuple and graph insert); the
     products' own vectors are written back afterwards, untimed."""
     from search.models import ProductEmbedding
 
     rows = list(
-        ProductEmbedding.objects.filter(
-            index=run.index, product__sku__startswith=sku_prefix
-        ).order_by("product_id")[: 64 * batches]
+        ProductEmbedding.objects.filter(index=run.index).order_by("-product_id")[: 64 * batches]
     )
     rng = np.random.default_rng(7)
     times = []

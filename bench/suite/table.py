@@ -22,7 +22,7 @@ class Table:
             g = self.goals.get(key, {})
             state = "NOT MEASURED" if g.get("value") is None else "PASS" if g["pass"] else "FAIL"
             verdict = f"{state} (goal {g.get('goal')})"
-        print(f"  {label:<46} {str(value):>14} {unit:<6} {verdict}")
+        print(f"  {label:<44} {str(value):>22} {unit:<6} {verdict}")
 
     def lat(self, label: str, d: dict, prefix: str = "", key: str | None = None) -> None:
         """p50 / p95 / p99 of one phase."""
