@@ -155,14 +155,15 @@ def recall(found: list, truth: list, epsilon: float) -> float | None:
     return sum(c.retrieval_score >= tenth - epsilon for c in found[:10]) / 10
 
 
-def measure_ann(run: Run, texts: list[str], *, curve: bool, filters=None) -> dict:
+def measure_ann(run: Run, texts: list[str], *, curve: bool, filters=None, embedder=None) -> dict:
     """Recall@10 and speed of the shipped ANN statement against the exact one, both as a
-    request runs them, alternating query by query on the same queries."""
+    request runs them, alternating query by query on the same queries. `embedder`: the
+    queries' model when the index is not one a model made (--calibrate's)."""
     from django.conf import settings
 
     from search.inference.loading import embedder_for_index
 
-    embedder = embedder_for_index(run.index)
+    embedder = embedder or embedder_for_index(run.index)
     for text in texts[:5]:  # warm the caches
         as_a_request(run, embedder, text, filters=filters)
         as_a_request(run, embedder, text, filters=filters, exact=True)

@@ -89,7 +89,7 @@ def calibrate(run: Run) -> int:
             cursor.execute("ANALYZE search_productembedding")
         run.index = index
         log(f"{label}:")
-        out[label] = measure_ann(run, query_texts, curve=True)
+        out[label] = measure_ann(run, query_texts, curve=True, embedder=get_embedder())
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "calibration.json").write_text(json.dumps(out, indent=2) + "\n")
     print(f"\nrecall@10 over ef_search, {len(ids):,} products, {len(query_texts)} queries")
