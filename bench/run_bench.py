@@ -200,8 +200,9 @@ def main() -> int:
         help="the catalog's vectors, by model and document hash (only the first run encodes)",
     )  # fmt: skip
     parser.add_argument(
-        "--embed-threads", type=int, default=os.cpu_count() or 1,
-        help="torch threads while the bench encodes the catalog for its cache",
+        "--embed-threads", type=int, default=1,
+        help="torch threads while the bench encodes the catalog for its cache (1: on a busy "
+        "machine two threads ran 6x slower than one)",
     )  # fmt: skip
     parser.add_argument(
         "--build-cache", action="store_true",
