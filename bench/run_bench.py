@@ -64,6 +64,7 @@ from suite.overhead import search  # noqa: E402
 from suite.relevance import at_scale, esci_ndcg  # noqa: E402
 from suite.remote import remote  # noqa: E402
 from suite.report import report  # noqa: E402
+from suite.servers import port_free  # noqa: E402
 from suite.state import Run  # noqa: E402
 from suite.store import n_products as count_products  # noqa: E402
 from suite.suggest import suggest_latency  # noqa: E402
@@ -82,6 +83,9 @@ def missing_requirements(args: argparse.Namespace) -> list[str]:
         )
     if not args.build_cache and not shutil.which("wrk"):
         missing.append("wrk, for the load goals (apt-get install -y wrk)")
+    busy = [p for p in range(args.port, args.port + 5) if not port_free(p)]
+    if not args.build_cache and busy:
+        missing.append(f"free ports for the webs: {busy} in use (pick another --port)")
     if not args.build_cache and args.ingest <= 0:
         missing.append("--ingest > 0, for ingest.ratio")
     return missing

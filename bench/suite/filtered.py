@@ -82,6 +82,7 @@ def filtered(run: Run) -> None:
     """Against the `web` the search phase started."""
     from search.inference.loading import embedder_for_index
     from search.retrieval.vector import HNSW_MAX_SCAN_TUPLES
+    from search.services import MAX_CANDIDATES
 
     a = run.args
     total = n_products(run)
@@ -89,7 +90,15 @@ def filtered(run: Run) -> None:
     texts = run.queries.take(a.filtered_requests)
     embedder = embedder_for_index(run.index)
     per: dict[str, dict[str, list]] = {
-        k: {"fill": [], "ms": [], "counts": [], "sql_ms": [], "recall": [], "mismatched": []}
+        k: {
+            "fill": [],
+            "ms": [],
+            "counts": [],
+            "sql_ms": [],
+            "recall": [],
+            "mismatched": [],
+            "fill_sql": [],
+        }
         for k in KINDS
     }
     for i, text in enumerate(texts):
@@ -113,12 +122,13 @@ def filtered(run: Run) -> None:
         found, sql_ms = as_a_request(run, embedder, text, filters=filters)
         truth, _ = as_a_request(run, embedder, text, filters=filters, exact=True)
         f["sql_ms"].append(sql_ms)
+        f["fill_sql"].append(len(found) / MAX_CANDIDATES)
         r = recall(found, truth, 1e-3)
         if r is not None:
             f["recall"].append(r)
     everything = {k: [x for f in per.values() for x in f[k]] for k in next(iter(per.values()))}
     out = {
-        "filters": "brand, category, price range (10 USD), in turn",
+        "filter": "brand, category, price range (10 USD), in turn",
         "page_size": PAGE_SIZE,
         "fill_rate": rnd(statistics.fmean(everything["fill"]), 3),
         "mismatched": sum(everything["mismatched"]),
@@ -126,7 +136,13 @@ def filtered(run: Run) -> None:
         if everything["recall"]
         else None,
         **latency_figures(everything["ms"]),
+        "count_p50": rnd(p50(everything["counts"])) if everything["counts"] else None,
+        "short_counts": rnd(statistics.fmean(c < PAGE_SIZE for c in everything["counts"]), 3)
+        if everything["counts"]
+        else None,
+        "selectivity": rnd(p50(everything["counts"]) / total, 4) if everything["counts"] else None,
         "sql_p50_ms": rnd(p50(everything["sql_ms"])),
+        "sql_candidates_fill": rnd(statistics.fmean(everything["fill_sql"]), 3),
         "max_scan_tuples": HNSW_MAX_SCAN_TUPLES,
         "by_filter": {},
     }

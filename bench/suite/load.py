@@ -80,6 +80,9 @@ def combine(run: Run, rounds: list[dict], mode: str) -> dict:
         "p99_ms": max(r["p99_ms"] for r in rounds),
         "max_ms": max(r["max_ms"] for r in rounds),
         "errors": sum(r["errors"] for r in rounds),
+        "distinct_queries_sent": sum(r["distinct_queries_sent"] for r in rounds),
+        "load_average_before": rounds[0]["load_average_before"],
+        "load_average_after": rounds[-1]["load_average_after"],
         "per_round": rounds,
     }
 

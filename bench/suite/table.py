@@ -104,13 +104,13 @@ def _relevance(t: Table, r: dict) -> None:
         print("  relevance (ESCI dev, hybrid, condensed lists)")
         t.row(
             f"NDCG@10, {rel.get('esci_only', {}).get('products', 0):,} ESCI products alone",
-            rel.get("ndcg_at_10_esci_only"),
+            f"{rel.get('ndcg_at_10_esci_only'):.4f}",
         )
         t.row(
             f"NDCG@10, hidden among {rel.get('at_scale', {}).get('products', 0):,}",
-            rel.get("ndcg_at_10_at_scale"),
+            f"{rel.get('ndcg_at_10_at_scale'):.4f}",
         )
-        t.row("drop", rel.get("at_scale_drop"), "", "relevance.at_scale_drop")
+        t.row("drop", f"{rel.get('at_scale_drop'):.4f}", "", "relevance.at_scale_drop")
 
 
 def _ann(t: Table, r: dict) -> None:
