@@ -1,6 +1,11 @@
 """Phase 3, ann: recall@10 of the shipped ANN SQL (search.retrieval.vector.vector_candidates)
 against the same SQL with index scans off (exact), its speedup, and the curve over
-ef_search, at each scale point of the synthetic catalog."""
+ef_search, at each scale point of the catalog (suite.catalog).
+
+Both sides of the speedup are measured the way a request runs them (docs/BENCHMARKS.md, "One
+rule for every ratio"): per query, encode it, then run the statement, timing the statement;
+the ANN and the exact statement alternate query by query (which goes first swapping), on
+the same queries, in the same phase."""
 
 from __future__ import annotations
 
@@ -9,39 +14,40 @@ import time
 
 import numpy as np
 
-from suite.common import log, p50, rnd
+from suite.catalog import catalog_makeup, grow_catalog
+from suite.common import log, p50, percentile, rnd
 from suite.state import Run
-from suite.synthetic import base_vectors, build_hnsw, grow_catalog, n_products, upsert_cost
+from suite.store import build_hnsw, n_products, upsert_cost
 
 RECALL_EPSILON = 1e-3  # ann-benchmarks' default for k-NN recall (on the distance)
 
 
 def scale_and_ann(run: Run) -> int:
-    """Phases 2 and 3: grow the synthetic catalog to each scale point (--small, then
-    --products), measure the ANN leg at each, and at full size also pgvector's default
+    """Grow the catalog to each scale point (--small, then --products less what the ingest
+    phase adds), measure the ANN leg at each, and at full size also pgvector's default
     graph when asked; the plan of the shipped statement. Returns the catalog's size."""
     a = run.args
-    base = base_vectors(run, max(a.products // 10, 256))
-    ann_texts = run.queries.take(a.ann_queries)
-    ann_vectors, _ = encode_texts(run, ann_texts)
+    texts = run.queries.take(a.ann_queries)
+    full = a.products - run.ingest_total
     scale = {}
-    for target in sorted({min(a.small, a.products), a.products}):
-        log(f"growing the catalog to {target:,} products (COPY, lexical, HNSW rebuild)")
-        if target == a.products and a.compare_hnsw:
+    default: dict = {}
+    for target in sorted({max(min(a.small, full), n_products(run)), full}):
+        log(f"growing the catalog to {target:,} products (COPY, vectors, lexical, HNSW)")
+        if target == full and a.compare_hnsw:
             # pgvector's default graph first, on the same vectors and queries.
-            loaded = grow_catalog(run, target, base, build=False)
+            loaded = grow_catalog(run, target, build=False)
             built = build_hnsw(run, (16, 64))
             log(f"  HNSW m 16, ef_construction 64 (pgvector defaults): {built}")
-            default = measure_ann(run, ann_vectors, curve=True)
+            default = measure_ann(run, texts, curve=True)
             default["build"] = {k: rnd(v, 1) for k, v in built.items()}
             default["upsert_64_p50_ms"] = upsert_cost(run)
             log(f"  upsert of 64 vectors into this graph: p50 {default['upsert_64_p50_ms']} ms")
             build = {**loaded, **{k: rnd(v, 1) for k, v in build_hnsw(run).items()}}
         else:
-            build = grow_catalog(run, target, base)
+            build = grow_catalog(run, target)
         n = n_products(run)
         log(f"  {n:,} products: {build}")
-        ann = measure_ann(run, ann_vectors, curve=(target == a.products))
+        ann = measure_ann(run, texts, curve=(target == full))
         ann["upsert_64_p50_ms"] = upsert_cost(run)
         log(f"  upsert of 64 vectors into the shipped graph: p50 {ann['upsert_64_p50_ms']} ms")
         scale[str(n)] = {"build": build, **{k: v for k, v in ann.items() if k != "curve"}}
@@ -50,21 +56,20 @@ def scale_and_ann(run: Run) -> int:
             f"p50 {ann['exact_p50_ms']} ms ({ann['speedup_vs_exact']}x)"
         )
     size = n_products(run)
-    run.results["ann"] = {k: v for k, v in ann.items()}
+    run.results["ann"] = dict(ann)
     if a.compare_hnsw:
         from search.indexing.indexes import HNSW_EF_CONSTRUCTION, HNSW_M
 
         run.results["ann"]["hnsw"] = {"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION}
         run.results["ann"]["pgvector_defaults"] = default
-    run.results["ann"]["query_vectors"] = "all-MiniLM-L6-v2 encodings of distinct shopper queries"
+    run.results["ann"]["query_vectors"] = "the embedder's encodings of distinct shopper queries"
     run.results["scale"] = scale
-    run.results["synthetic"] = {
-        "real_base_vectors": len(base[0]),
-        "base_encoding": {k: rnd(v, 1) for k, v in (run.base_encode or {}).items()},
-        "sigma": a.sigma,
-        "recipe": "mixture of two real vectors of the same article type + Gaussian noise",
-    }
-    run.results["plan"] = explain_ann(run, ann_vectors[0])
+    run.results["catalog"] = {**run.results.get("catalog", {}), "makeup": catalog_makeup()}
+    from search.inference.encoding import encode_query
+    from search.inference.loading import embedder_for_index
+
+    vector = encode_query(embedder_for_index(run.index), text=texts[0])
+    run.results["plan"] = explain_ann(run, vector)
     return size
 
 
@@ -131,68 +136,98 @@ def ann_sql(run: Run, vector: np.ndarray, *, filters=None, exact: bool = False):
     return found, (time.perf_counter() - t) * 1000
 
 
-def recall_at_ef(
-    run: Run, vectors: list[np.ndarray], exact: list, ef: int
-) -> tuple[float, float, float]:
-    """Recall@10 of the ANN leg at this ef_search against the exact top 10, two ways, and
-    its p50 ms. Standard (ann-benchmarks' k-NN recall): a result counts when its cosine
-    distance is within RECALL_EPSILON of the exact 10th neighbour's, so near-duplicates
-    that tie to the third decimal are interchangeable. Strict: within 1e-6 (the same
-    products, or exactly equal distances)."""
+def as_a_request(run: Run, embedder, text: str, **sql) -> tuple[list, float]:
+    """What a search request does before ranking: encode the query, then the statement
+    (ann_sql's options); the statement's results and milliseconds."""
+    from search.inference.encoding import encode_query
+
+    vector = encode_query(embedder, text=text)
+    return ann_sql(run, vector, **sql)
+
+
+def recall(found: list, truth: list, epsilon: float) -> float | None:
+    """k-NN recall@10 (ann-benchmarks'): a result counts when its similarity is within
+    `epsilon` of the exact 10th neighbour's, so near-duplicates that tie to that precision
+    are interchangeable. None when the exact search found fewer than 10."""
+    if len(truth) < 10:
+        return None
+    tenth = truth[9].retrieval_score  # similarity = 1 - distance
+    return sum(c.retrieval_score >= tenth - epsilon for c in found[:10]) / 10
+
+
+def measure_ann(run: Run, texts: list[str], *, curve: bool, filters=None, embedder=None) -> dict:
+    """Recall@10 and speed of the shipped ANN statement against the exact one, both as a
+    request runs them, alternating query by query on the same queries. `embedder`: the
+    queries' model when the index is not one a model made (--calibrate's)."""
+    from django.conf import settings
+
+    from search.inference.loading import embedder_for_index
+
+    embedder = embedder or embedder_for_index(run.index)
+    for text in texts[:5]:  # warm the caches
+        as_a_request(run, embedder, text, filters=filters)
+        as_a_request(run, embedder, text, filters=filters, exact=True)
+    exact, exact_ms, ann_ms, standard, strict = [], [], [], [], []
+    for i, text in enumerate(texts):
+        sides = (False, True) if i % 2 == 0 else (True, False)
+        got = {}
+        for is_exact in sides:
+            got[is_exact] = as_a_request(run, embedder, text, filters=filters, exact=is_exact)
+        exact.append(got[True][0])
+        exact_ms.append(got[True][1])
+        ann_ms.append(got[False][1])
+        for out, eps in ((standard, RECALL_EPSILON), (strict, 1e-6)):
+            r = recall(got[False][0], got[True][0], eps)
+            if r is not None:
+                out.append(r)
+    out = {
+        "queries": len(texts),
+        "ef_search": settings.SEARCH_HNSW_EF_SEARCH,
+        "recall_at_10": rnd(statistics.fmean(standard), 4) if standard else None,
+        "recall_at_10_strict": rnd(statistics.fmean(strict), 4) if strict else None,
+        "recall_queries": len(standard),
+        "recall_epsilon": RECALL_EPSILON,
+        "ann_p50_ms": rnd(p50(ann_ms)),
+        "ann_p95_ms": rnd(percentile(ann_ms, 95)),
+        "ann_p99_ms": rnd(percentile(ann_ms, 99)),
+        "exact_p50_ms": rnd(p50(exact_ms)),
+        "exact_p95_ms": rnd(percentile(exact_ms, 95)),
+        "exact_p99_ms": rnd(percentile(exact_ms, 99)),
+        "speedup_vs_exact": rnd(p50(exact_ms) / p50(ann_ms), 1),
+        "measured": "per query: encode, then the statement (as a request); ANN and exact "
+        "alternating query by query",
+    }
+    if curve:
+        out["curve"] = [ef_point(run, embedder, texts, exact, ef) for ef in run.args.ef_curve]
+    return out
+
+
+def ef_point(run: Run, embedder, texts: list[str], exact: list, ef: int) -> dict:
+    """Recall@10 (standard and strict) and p50 of the ANN statement at this ef_search."""
     from django.conf import settings
 
     shipped = settings.SEARCH_HNSW_EF_SEARCH
     settings.SEARCH_HNSW_EF_SEARCH = ef
     try:
         standard, strict, times = [], [], []
-        for vector, truth in zip(vectors, exact, strict=True):
-            found, ms = ann_sql(run, vector)
+        for text, truth in zip(texts, exact, strict=True):
+            found, ms = as_a_request(run, embedder, text)
             times.append(ms)
-            if len(truth) < 10:
-                continue
-            tenth = truth[9].retrieval_score  # similarity = 1 - distance
-            top = found[:10]
-            standard.append(sum(c.retrieval_score >= tenth - RECALL_EPSILON for c in top) / 10)
-            strict.append(sum(c.retrieval_score >= tenth - 1e-6 for c in top) / 10)
-        return statistics.fmean(standard), statistics.fmean(strict), p50(times)
+            for out, eps in ((standard, RECALL_EPSILON), (strict, 1e-6)):
+                r = recall(found, truth, eps)
+                if r is not None:
+                    out.append(r)
     finally:
         settings.SEARCH_HNSW_EF_SEARCH = shipped
-
-
-def measure_ann(run: Run, vectors: list[np.ndarray], *, curve: bool) -> dict:
-    from django.conf import settings
-
-    for v in vectors[:5]:  # warm the caches
-        ann_sql(run, v)
-        ann_sql(run, v, exact=True)
-    exact, exact_ms = [], []
-    for v in vectors:
-        found, ms = ann_sql(run, v, exact=True)
-        exact.append(found)
-        exact_ms.append(ms)
-    shipped = settings.SEARCH_HNSW_EF_SEARCH
-    recall, strict, ann_ms = recall_at_ef(run, vectors, exact, shipped)
-    out = {
-        "queries": len(vectors),
-        "ef_search": shipped,
-        "recall_at_10": rnd(recall, 4),
-        "recall_at_10_strict": rnd(strict, 4),
-        "recall_epsilon": RECALL_EPSILON,
-        "ann_p50_ms": rnd(ann_ms),
-        "exact_p50_ms": rnd(p50(exact_ms)),
-        "speedup_vs_exact": rnd(p50(exact_ms) / ann_ms, 1),
+    point = {
+        "ef_search": ef,
+        "recall_at_10": rnd(statistics.fmean(standard), 4) if standard else None,
+        "recall_at_10_strict": rnd(statistics.fmean(strict), 4) if strict else None,
+        "p50_ms": rnd(p50(times)),
     }
-    if curve:
-        out["curve"] = []
-        for ef in run.args.ef_curve:
-            r, r_strict, ms = recall_at_ef(run, vectors, exact, ef)
-            out["curve"].append({
-                "ef_search": ef, "recall_at_10": rnd(r, 4),
-                "recall_at_10_strict": rnd(r_strict, 4), "p50_ms": rnd(ms),
-            })  # fmt: skip
-            log(f"  ef_search {ef:>4}: recall@10 {r:.4f} (strict {r_strict:.4f}), "
-                f"p50 {ms:.2f} ms")  # fmt: skip
-    return out
+    log(f"  ef_search {ef:>4}: recall@10 {point['recall_at_10']} "
+        f"(strict {point['recall_at_10_strict']}), p50 {point['p50_ms']} ms")  # fmt: skip
+    return point
 
 
 def explain_ann(run: Run, vector: np.ndarray) -> str:

@@ -71,6 +71,7 @@ def api_latency(port: int, texts: list[str], **params) -> dict:
         "errors": errors,
         "p50_ms": rnd(p50(client)),
         "p95_ms": rnd(percentile(client, 95)),
+        "p99_ms": rnd(percentile(client, 99)),
         "server_total_p50_ms": rnd(p50(server)),
         "server_encode_p50_ms": rnd(p50(timings["encode"])),
         "server_retrieve_p50_ms": rnd(p50(timings["retrieve"])),

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from suite.ann import encode_texts, measure_ann
+from suite.ann import measure_ann
 from suite.common import BENCH, DATA, RESULTS, ROOT, log
 from suite.state import Run
-from suite.synthetic import COPY_HEADER, COPY_TRAILER, halfvec_copy_rows, synthetic_vectors
+from suite.store import COPY_HEADER, COPY_TRAILER, halfvec_copy_rows
+from suite.synthetic import synthetic_vectors
 
 
 def calibrate(run: Run) -> int:
@@ -68,7 +69,7 @@ def calibrate(run: Run) -> int:
     rng = np.random.default_rng(0)
     uniform = rng.standard_normal(vecs.shape).astype(np.float32)
     variants["uniform random unit"] = uniform / np.linalg.norm(uniform, axis=1, keepdims=True)
-    query_vectors, _ = encode_texts(run, run.queries.take(run.args.ann_queries))
+    query_texts = run.queries.take(run.args.ann_queries)
     out = {}
     for label, vectors in variants.items():
         index = SearchIndex.objects.create(
@@ -88,10 +89,10 @@ def calibrate(run: Run) -> int:
             cursor.execute("ANALYZE search_productembedding")
         run.index = index
         log(f"{label}:")
-        out[label] = measure_ann(run, query_vectors, curve=True)
+        out[label] = measure_ann(run, query_texts, curve=True, embedder=get_embedder())
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "calibration.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(f"\nrecall@10 over ef_search, {len(ids):,} products, {len(query_vectors)} queries")
+    print(f"\nrecall@10 over ef_search, {len(ids):,} products, {len(query_texts)} queries")
     print(f"  {'vectors':<28}" + "".join(f"{p['ef_search']:>8}" for p in out[label]["curve"]))
     for label, result in out.items():
         print(f"  {label:<28}" + "".join(f"{p['recall_at_10']:>8.3f}" for p in result["curve"]))

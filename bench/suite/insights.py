@@ -13,19 +13,10 @@ import json
 
 from suite.api import http_get, search_path
 from suite.common import p50, percentile, rnd
+from suite.servers import redis_db
 from suite.state import Run
 
 OFF = "web-insights-off"
-
-
-def redis_db(url: str, db: int) -> str:
-    """The same Redis server, another database: `unix:///…/redis.sock?db=1`,
-    `redis://host:6379/1`."""
-    if url.startswith("unix://"):
-        return url.split("?", 1)[0] + f"?db={db}"
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0]
-    return f"{scheme}://{host}/{db}"
 
 
 def insights_overhead(run: Run) -> dict:
@@ -86,6 +77,8 @@ def overhead_figures(
         "p50_ms_off": rnd(p50(off_ms)),
         "p95_ms_on": rnd(percentile(on_ms, 95)),
         "p95_ms_off": rnd(percentile(off_ms, 95)),
+        "p99_ms_on": rnd(percentile(on_ms, 99)),
+        "p99_ms_off": rnd(percentile(off_ms, 99)),
         "overhead_ratio": rnd(p50(on_ms) / p50(off_ms), 3),
         "server_total_p50_ms_on": rnd(p50(on_server_ms)),
         "server_total_p50_ms_off": rnd(p50(off_server_ms)),

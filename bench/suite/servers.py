@@ -113,6 +113,16 @@ def gunicorn_args(port: int, workers: int) -> list[str]:
     return args + ["--workers", str(workers), "--timeout", "60", "--worker-tmp-dir", "/dev/shm"]
 
 
+def redis_db(url: str, db: int) -> str:
+    """The same Redis server, another database: `unix:///…/redis.sock?db=1`,
+    `redis://host:6379/1` (a second web with its own cache)."""
+    if url.startswith("unix://"):
+        return url.split("?", 1)[0] + f"?db={db}"
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}/{db}"
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -39,7 +39,9 @@ class Run:
         self.children = Children(self.root / "log")
         self.env: dict[str, str] = {}
         self.index: Any = None
-        self.base_encode: dict | None = None
+        self.esci: dict[str, Path] = {}  # the converted ESCI files (suite.catalog)
+        self.catalog_source: Any = None  # suite.catalog.CatalogSource
+        self.ingest_total = 0  # products the ingest phase adds (its own and the warm-up)
         self.started = time.monotonic()
 
     def prepare(self) -> None:

@@ -74,6 +74,7 @@ def suggest_figures(
         "requests": len(suggest_ms),
         "p50_ms": rnd(p50(suggest_ms)),
         "p95_ms": rnd(percentile(suggest_ms, 95)),
+        "p99_ms": rnd(percentile(suggest_ms, 99)),
         "empty_p50_ms": rnd(empty),
         "ratio_to_empty": rnd(p50(suggest_ms) / empty, 2) if empty else None,
         "answered": sum(answered),

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 from tqdm import tqdm
@@ -89,6 +90,14 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--condensed",
+            action="store_true",
+            help=(
+                "score condensed lists: each ranking without the products nobody judged for "
+                "its query (for catalogs where unjudged products may be relevant)"
+            ),
+        )
+        parser.add_argument(
             "--save-runs",
             type=Path,
             metavar="DIR",
@@ -151,6 +160,9 @@ class Command(BaseCommand):
                 total=len(judged) * len(modes), unit="query", file=sys.stderr, disable=None
             ) as bar,
         ):
+            # In-process caches of one name share their storage: a second evaluation in the
+            # same process (after the catalog changed) must not be answered the first's.
+            cache.clear()
             for mode in modes:
                 bar.set_description(mode)
                 started = time.perf_counter()
@@ -168,6 +180,11 @@ class Command(BaseCommand):
                     for q in judged
                 }
                 latency[mode] = (time.perf_counter() - started) * 1000 / len(judged)
+                if options["condensed"]:
+                    rankings = {
+                        qid: [sku for sku in ranking if sku in qrels[qid]]
+                        for qid, ranking in rankings.items()
+                    }
                 results[mode] = evaluation.evaluate_rankings(
                     qrels=qrels, rankings=rankings, relevant_grade=relevant_grade
                 )

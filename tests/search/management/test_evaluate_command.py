@@ -247,6 +247,34 @@ def test_relevant_grade_option_and_no_stale_rankings_from_the_shared_cache(
     assert not [k for k in _cache_keys() if "search:ranking:" in k]
 
 
+def test_condensed_lists_score_only_the_judged_products(indexed_catalog, tmp_path):
+    # Nobody judged the lamp for this query; the only judged product, a mug, ranks below it.
+    queries = write(tmp_path / "q.tsv", "q3\tLED desk lamp\n")
+    qrels = write(tmp_path / "r.tsv", "q3\tMUG-1\t3\n")
+    args = ["--queries", str(queries), "--qrels", str(qrels), "--mode", "vector", "--json"]
+    out, _ = run_command(*args)
+    whole = json.loads(out.strip().splitlines()[-1])["vector"]
+    out, _ = run_command(*args, "--condensed")
+    condensed = json.loads(out.strip().splitlines()[-1])["vector"]
+    assert whole["mrr@10"] < 1.0
+    assert condensed == {"ndcg@10": 1.0, "recall@50": 1.0, "mrr@10": 1.0}
+
+
+def test_a_second_evaluation_in_one_process_ranks_the_catalog_as_it_is_now(
+    indexed_catalog, tmp_path
+):
+    from catalog.models import Product
+
+    queries = write(tmp_path / "q.tsv", "q3\tLED desk lamp\n")
+    qrels = write(tmp_path / "r.tsv", "q3\tLMP-1\t3\n")
+    args = ["--queries", str(queries), "--qrels", str(qrels), "--mode", "vector", "--json"]
+    out, _ = run_command(*args)
+    assert json.loads(out.strip().splitlines()[-1])["vector"]["mrr@10"] == 1.0
+    Product.objects.filter(sku="LMP-1").update(active=False)  # off sale before the second
+    out, _ = run_command(*args)
+    assert json.loads(out.strip().splitlines()[-1])["vector"]["mrr@10"] == 0.0
+
+
 def _cache_keys() -> list[str]:
     from django.core.cache import cache
 
