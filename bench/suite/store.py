@@ -100,7 +100,9 @@ def build_hnsw(run: Run, params: tuple[int, int] | None = None) -> dict:
             )
         seconds = time.perf_counter() - t
         cursor.execute("RESET maintenance_work_mem")
-        for table in ("catalog_product", "search_productembedding", "search_lexicaldocument"):
+        # (the visibility map lets the keyword leg read its impact lists from the index alone)
+        tables = ("catalog_product", "search_productembedding", "search_lexicaldocument")
+        for table in (*tables, "search_lexicalimpact"):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute(
             "SELECT pg_relation_size(%s), pg_total_relation_size('search_productembedding')",
