@@ -193,3 +193,6 @@ from search.merchandising.models import MerchandisingRule, SynonymSet  # noqa: E
 
 # Tasks set aside after too many deliveries (search/parking/): registered with the search app.
 from search.parking.models import ParkedTask  # noqa: E402, F401
+
+# Models adapted to the catalog (search/adaptation/): their runs are registered here too.
+from search.adaptation.models import AdaptationRun  # noqa: E402, F401
