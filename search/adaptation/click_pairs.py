@@ -31,9 +31,7 @@ CLICK_WEIGHT = 2.0
 MAX_NEGATIVES = 3
 
 
-def click_pairs(
-    *, product_ids: set[int], min_visitors: int | None = None
-) -> list[TrainingPair]:
+def click_pairs(*, product_ids: set[int], min_visitors: int | None = None) -> list[TrainingPair]:
     """Positive click pairs of the products in `product_ids`, with skipped ones as negatives."""
     min_visitors = settings.VITRINE_CLICK_MIN_VISITORS if min_visitors is None else min_visitors
     rows = list(
@@ -45,9 +43,7 @@ def click_pairs(
         return []
     rates = {
         query: (c / e if e else 0.0)
-        for query, c, e in ClickSignal.objects.filter(
-            normalised_query__in={r[0] for r in rows}
-        )
+        for query, c, e in ClickSignal.objects.filter(normalised_query__in={r[0] for r in rows})
         .values("normalised_query")
         .annotate(c=Sum("clicks"), e=Sum("examinations"))
         .values_list("normalised_query", "c", "e")

@@ -312,7 +312,9 @@ def data_hash(pairs: Iterable[TrainingPair], documents: dict[int, str]) -> str:
     """What the training read, hashed: the pairs and the documents they point at."""
     digest = hashlib.sha256()
     for pair in pairs:
-        digest.update(f"{pair.query}\t{pair.product_id}\t{pair.negatives}\t{pair.weight}\n".encode())
+        digest.update(
+            f"{pair.query}\t{pair.product_id}\t{pair.negatives}\t{pair.weight}\n".encode()
+        )
     for pid in sorted(documents):
         digest.update(f"{pid}\t{documents[pid]}\n".encode())
     return digest.hexdigest()

@@ -26,7 +26,6 @@ from catalog.models import Product
 from catalog.selectors import products_for_documents
 from search.adaptation import pseudo_queries
 from search.adaptation.click_pairs import click_pairs
-from search.adaptation.models import AdaptationRun
 from search.adaptation.reranker import RerankerSettings, train_reranker
 from search.adaptation.training import (
     NotAdaptable,
@@ -37,7 +36,7 @@ from search.adaptation.training import (
 from search.documents import document_text
 from search.indexing import embedding, indexes
 from search.inference.loading import get_embedder, load_embedder
-from search.models import SearchIndex
+from search.models import AdaptationRun, SearchIndex
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +73,7 @@ def adaptation_options(
     return options
 
 
-def start_adaptation(
-    *, options: dict, queries: str = "", qrels: str = ""
-) -> AdaptationRun:
+def start_adaptation(*, options: dict, queries: str = "", qrels: str = "") -> AdaptationRun:
     """Record a run and hand it to a worker (after the commit: the task loads the row). The
     task is sent by name (search.tasks defines it, the settings route it), as embeddings are."""
     if bool(queries) != bool(qrels):
@@ -84,9 +81,7 @@ def start_adaptation(
     run = AdaptationRun.objects.create(
         options=options, queries_path=queries, qrels_path=qrels, stage="waiting for a worker"
     )
-    transaction.on_commit(
-        lambda: current_app.signature(ADAPT_TASK, args=(run.pk,)).apply_async()
-    )
+    transaction.on_commit(lambda: current_app.signature(ADAPT_TASK, args=(run.pk,)).apply_async())
     return run
 
 
@@ -304,4 +299,3 @@ def index_figures(index: SearchIndex) -> dict:
             if figures.get("index") == index.pk and "+" not in name:
                 return figures
     return {}
-

@@ -58,7 +58,9 @@ class TrainingSettings:
         if self.steps < 1:
             raise ValueError("steps must be at least 1")
         if self.batch_size < 2:
-            raise ValueError("batch size must be at least 2 (the batch's other products are negatives)")
+            raise ValueError(
+                "batch size must be at least 2 (the batch's other products are negatives)"
+            )
         if not 0 < self.lr < 1:
             raise ValueError("the learning rate must be between 0 and 1 (e.g. 1e-5)")
         if not 0 <= self.average <= 1:
@@ -193,7 +195,9 @@ def train_embedder(
     warmup = max(1, int(settings.steps * settings.warmup_fraction))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
-        lambda s: min((s + 1) / warmup, max(0.0, (settings.steps - s) / (settings.steps - warmup or 1))),
+        lambda s: min(
+            (s + 1) / warmup, max(0.0, (settings.steps - s) / (settings.steps - warmup or 1))
+        ),
     )
     all_ids = list(documents)
     model.train()

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from search.adaptation import services
-from search.adaptation.models import AdaptationRun
+from search.models import AdaptationRun
 
 
 class Command(BaseCommand):

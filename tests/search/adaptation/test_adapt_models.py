@@ -14,10 +14,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog import services as catalog
-from search.adaptation.models import AdaptationRun
 from search.indexing import indexes
 from search.indexing.embedding import embed_products
-from search.models import SearchIndex
+from search.models import AdaptationRun, SearchIndex
 from search.query import SearchRequest
 from search.services import search_products
 
@@ -28,7 +27,7 @@ CATALOG = [
     ("SAW-1", "Benchtop band saw", "Cutter", "Tools/Saws", "red", "Cuts curves for hobby use."),
     ("SAW-2", "Portable band saw", "Cutter", "Tools/Saws", "black", "Cordless steel saw."),
     ("MUG-1", "Stoneware coffee mug", "Potter", "Home/Kitchen/Mugs", "white", "Holds coffee."),
-    ("MUG-2", "Enamel camping mug", "Trail", "Home/Kitchen/Mugs", "green", "Steel mug for camping."),
+    ("MUG-2", "Enamel camping mug", "Trail", "Home/Kitchen/Mugs", "green", "Mug for camping."),
     ("SHO-1", "Trail running sneaker", "Stride", "Shoes/Sneakers", "red", "Light running shoe."),
     ("SHO-2", "Canvas court sneaker", "Stride", "Shoes/Sneakers", "white", "Classic shoe."),
     ("LMP-1", "LED desk lamp", "Glow", "Home/Lighting/Lamps", "black", "Light for the desk."),
