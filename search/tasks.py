@@ -143,7 +143,8 @@ def refresh_suggestions() -> int:
 
 
 @shared_task(acks_late=True)
-def adapt_models(run_id: int) -> str:
+def adapt_models(run_id: int) -> str | None:
     """Fine-tune the embedder (and train a reranker) on the catalog, build the new index and
     measure it: the AdaptationRun row shows the progress (admin: Model adaptations)."""
-    return adaptation.run_adaptation(run_id=run_id).status
+    run = adaptation.run_adaptation(run_id=run_id)
+    return run.status if run else None

@@ -85,9 +85,13 @@ def start_adaptation(*, options: dict, queries: str = "", qrels: str = "") -> Ad
     return run
 
 
-def run_adaptation(*, run_id: int) -> AdaptationRun:
-    """Do the whole run recorded as `run_id`; its row tells the progress and the outcome."""
-    run = AdaptationRun.objects.get(pk=run_id)
+def run_adaptation(*, run_id: int) -> AdaptationRun | None:
+    """Do the whole run recorded as `run_id`; its row tells the progress and the outcome.
+    None when the row is gone (deleted in the admin before a worker got to it)."""
+    run = AdaptationRun.objects.filter(pk=run_id).first()
+    if run is None:
+        logger.warning("adaptation %s no longer exists; nothing to do", run_id)
+        return None
     if run.status not in (AdaptationRun.Status.QUEUED, AdaptationRun.Status.FAILED):
         return run  # a re-delivered task of a run that went on or finished
     run.status, run.started_at, run.error = AdaptationRun.Status.RUNNING, timezone.now(), ""
