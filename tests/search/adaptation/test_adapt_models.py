@@ -28,7 +28,7 @@ def adapt(**options) -> dict:
 
 @pytest.mark.django_db(transaction=True)
 def test_an_adaptation_builds_a_new_inactive_index_measured_beside_the_active_one(
-    shop_on_tiny_model,
+    shop_on_tiny_model, settings
 ):
     before = shop_on_tiny_model["active"]
     result = adapt(
@@ -57,6 +57,13 @@ def test_an_adaptation_builds_a_new_inactive_index_measured_beside_the_active_on
     assert "hybrid" in figures["adapted + reranker"]
     # lexical ranking does not depend on the embedder: both indexes score it alike
     assert figures["active"]["lexical"] == figures["adapted"]["lexical"]
+
+    # the trained reranker serves once VITRINE_RERANKER names its folder (opt-in)
+    assert not search_products(SearchRequest(query="bath towel")).results[0].rerank_score
+    settings.VITRINE_RERANKER = result["reranker"]
+    response = search_products(SearchRequest(query="bath towel"))
+    assert response.model["reranker"] == result["reranker"]
+    assert all(hit.rerank_score is not None for hit in response.results)
 
 
 @pytest.mark.django_db(transaction=True)
