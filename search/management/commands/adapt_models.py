@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from tqdm import tqdm
 
 from search.adaptation import services
@@ -70,7 +72,12 @@ class Command(BaseCommand):
                 options=options, queries_path=paths["queries"], qrels_path=paths["qrels"]
             )
             self.stdout.write(f"Adaptation {run.pk}: running here…")
-            run = services.run_adaptation(run_id=run.pk)
+            # The run in a thread of its own, so this one shows its progress as a worker's.
+            here = threading.Thread(target=_run_here, args=(run.pk,), name="adapt-models")
+            here.start()
+            run = self._wait(run, alive=here.is_alive)
+            here.join()
+            run.refresh_from_db()
         else:
             run = services.start_adaptation(options=options, **paths)
             self.stdout.write(f"Adaptation {run.pk} sent to a worker.")
@@ -79,9 +86,12 @@ class Command(BaseCommand):
             run = self._wait(run)
         self._report(run, as_json=opts["json"])
 
-    def _wait(self, run: AdaptationRun) -> AdaptationRun:
+    def _wait(self, run: AdaptationRun, alive=lambda: True) -> AdaptationRun:
         with tqdm(total=1, unit="step", disable=None) as bar:
-            while run.status in (AdaptationRun.Status.QUEUED, AdaptationRun.Status.RUNNING):
+            while alive() and run.status in (
+                AdaptationRun.Status.QUEUED,
+                AdaptationRun.Status.RUNNING,
+            ):
                 time.sleep(1)
                 run.refresh_from_db()
                 bar.set_description(run.stage or run.status)
@@ -133,3 +143,10 @@ class Command(BaseCommand):
                     }
                 )
             )
+
+
+def _run_here(run_id: int) -> None:
+    try:
+        services.run_adaptation(run_id=run_id)
+    finally:
+        connection.close()  # this thread's own connection

@@ -109,3 +109,29 @@ def test_bad_options_are_refused_with_the_reason(db, options, message):
     with pytest.raises(CommandError, match=message):
         call_command("adapt_models", sync=True, stdout=io.StringIO(), **options)
     assert not AdaptationRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dual_encoder_adapts_its_text_side_and_keeps_reading_photos(
+    settings, tmp_path, tiny_clip, png_bytes
+):
+    from catalog import services as catalog
+    from search.indexing.embedding import embed_products
+
+    settings.VITRINE_EMBEDDER = str(tiny_clip)
+    settings.VITRINE_ADAPT_MODEL_DIR = tmp_path / "models"
+    ids = []
+    for sku, name, brand, category, color, description in CATALOG:
+        product, _ = catalog.upsert_product(
+            sku=sku, name=name, brand=brand, category=category, description=description,
+            attributes={"color": color}, price="10.00",
+        )  # fmt: skip
+        catalog.attach_image(product=product, content=png_bytes(color), filename="p.png")
+        ids.append(product.id)
+    embed_products(product_ids=ids)
+
+    result = adapt(steps=2, batch_size=4, reranker=False)
+    assert result["status"] == "succeeded", result
+    new = SearchIndex.objects.get(pk=result["index"])
+    assert new.modalities == ["image", "text"] and not new.active
+    assert new.embeddings.exclude(embedding=None).count() == len(CATALOG)
