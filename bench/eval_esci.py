@@ -250,6 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.adapt_run:  # a finished run: its figures are stored, nothing to build again
+        return adapt(args, paths, var_dir)
     import_s = import_products(paths["products"], args.loader)
     embedded, embed_s = embed_all()
     # The keyword leg weighs words by idf; in a running shop the sweeper (Celery beat) recounts

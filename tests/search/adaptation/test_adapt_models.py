@@ -135,3 +135,16 @@ def test_a_dual_encoder_adapts_its_text_side_and_keeps_reading_photos(
     new = SearchIndex.objects.get(pk=result["index"])
     assert new.modalities == ["image", "text"] and not new.active
     assert new.embeddings.exclude(embedding=None).count() == len(CATALOG)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_averaging_with_weight_zero_saves_the_original_model(shop_on_tiny_model):
+    # WiSE-FT: the saved weights are (1 - a) * original + a * fine-tuned; a = 0 is the original,
+    # so the new index ranks exactly as the active one, however the training went.
+    result = adapt(
+        steps=2, batch_size=4, reranker=False, average=0.0, lr=1e-3,
+        queries=shop_on_tiny_model["queries"], qrels=shop_on_tiny_model["qrels"],
+    )  # fmt: skip
+    figures = result["figures"]
+    assert figures["adapted"]["vector"] == figures["active"]["vector"]
+    assert figures["adapted"]["hybrid"] == figures["active"]["hybrid"]
