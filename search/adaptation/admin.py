@@ -25,7 +25,7 @@ class StartForm(forms.Form):
         min_value=0, max_value=1, required=False,
         help_text="weight of the fine-tuned model in the average with the original (0.5)",
     )  # fmt: skip
-    reranker = forms.BooleanField(required=False, initial=True, label="Also train a reranker")
+    reranker = forms.BooleanField(required=False, label="Also train a reranker")
     queries = forms.CharField(required=False, help_text="judged queries TSV on the worker")
     qrels = forms.CharField(required=False, help_text="their judgments TSV on the worker")
 

@@ -19,8 +19,6 @@ from pathlib import Path
 from search.adaptation.pseudo_queries import TrainingPair
 from search.adaptation.training import Progress, batches
 
-HEAD_LR_FACTOR = 50.0
-
 
 @dataclass(frozen=True)
 class RerankerSettings:
@@ -69,7 +67,7 @@ def train_reranker(
         device=device,
     )
     loss_fn = BinaryCrossEntropyLoss(model)
-    optimizer = torch.optim.AdamW(_parameter_groups(model, settings.lr))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr)
     warmup = max(1, settings.steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (settings.steps - s) / settings.steps))
@@ -108,17 +106,6 @@ def train_reranker(
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out))
     return report
-
-
-def _parameter_groups(model, lr: float) -> list[dict]:
-    """The fresh one-logit head learns at HEAD_LR_FACTOR times the body's rate: at the
-    body's 2e-5 it stayed at chance for 40 steps on ESCI (loss ln 2 throughout,
-    docs/BENCHMARKS.md), as a randomly initialised layer needs far larger steps than
-    pretrained weights that must not be forgotten."""
-    head, body = [], []
-    for name, parameter in model.named_parameters():
-        (head if "classifier" in name or name.endswith("score.weight") else body).append(parameter)
-    return [{"params": body, "lr": lr}, {"params": head, "lr": lr * HEAD_LR_FACTOR}]
 
 
 def _pairwise_accuracy(model, held: Sequence[TrainingPair], documents: dict[int, str]) -> float:

@@ -40,7 +40,7 @@ class Command(BaseCommand):
             "--reranker",
             action=argparse.BooleanOptionalAction,
             default=None,
-            help="also train a cross-encoder reranker (default: yes)",
+            help="also train a cross-encoder reranker (default: no, VITRINE_ADAPT_RERANKER)",
         )
         parser.add_argument("--reranker-steps", type=int, help="reranker steps (default 200)")
         parser.add_argument("--queries", type=Path, help="judged queries (qid<TAB>query)")

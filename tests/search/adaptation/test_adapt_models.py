@@ -32,7 +32,7 @@ def test_an_adaptation_builds_a_new_inactive_index_measured_beside_the_active_on
 ):
     before = shop_on_tiny_model["active"]
     result = adapt(
-        steps=3, batch_size=4, reranker_steps=2,
+        steps=3, batch_size=4, reranker=True, reranker_steps=2,
         queries=shop_on_tiny_model["queries"], qrels=shop_on_tiny_model["qrels"],
     )  # fmt: skip
 
