@@ -294,12 +294,3 @@ def evaluate_indexes(run: AdaptationRun, *, progress=None) -> dict:
         figures[name] = {"index": index.pk, **json.loads(out.getvalue().strip().splitlines()[-1])}
     progress("evaluated", len(measured), len(measured))
     return figures
-
-
-def index_figures(index: SearchIndex) -> dict:
-    """The newest recorded figures of an index (as the active or as the new one)."""
-    for run in AdaptationRun.objects.filter(figures__isnull=False).order_by("-created_at"):
-        for name, figures in run.figures.items():
-            if figures.get("index") == index.pk and "+" not in name:
-                return figures
-    return {}
