@@ -14,6 +14,12 @@
    and prints both tables next to the reference points of ../shared/data/README.md (which
    rank every product: compare them with the whole ranking).
 
+With --adapt it then adapts the models to the catalog (`manage.py adapt_models --sync`: a
+fine-tuned embedder in a NEW index, never activated, and a trained reranker), and prints
+both indexes' figures side by side with paired bootstrap intervals and the reranker's cost
+per query at each --rerank-depths (bench/esci_adapt.py); --adapt-run ID reports a finished
+run again without training. Results in VAR_DIR/esci-adapt-results.json.
+
 The database stays in VAR_DIR, so evaluation alone can be repeated later:
 
     VITRINE_VAR_DIR=/tmp/vt-esci .venv/bin/python manage.py evaluate_search \\
@@ -222,6 +228,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", default="all", choices=["all", "lexical", "vector", "hybrid"])
     parser.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--loader", default="auto", choices=["auto", "command", "direct"])
+    parser.add_argument("--adapt", action="store_true", help="then run adapt_models and compare")
+    parser.add_argument("--adapt-run", type=int, metavar="ID", help="report a finished run")
+    parser.add_argument("--adapt-steps", type=int, help="adapt_models --steps")
+    parser.add_argument("--adapt-reranker-steps", type=int, help="adapt_models --reranker-steps")
+    parser.add_argument(
+        "--rerank-depths", default="10,20,50", help="rerank depths to time the reranker at"
+    )
     args = parser.parse_args(argv)
 
     var_dir = args.var_dir.resolve()
@@ -237,6 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.adapt_run:  # a finished run: its figures are stored, nothing to build again
+        return adapt(args, paths, var_dir)
     import_s = import_products(paths["products"], args.loader)
     embedded, embed_s = embed_all()
     # The keyword leg weighs words by idf; in a running shop the sweeper (Celery beat) recounts
@@ -292,6 +307,39 @@ def main(argv: list[str] | None = None) -> None:
         f"Runs (TREC format) in {var_dir / 'runs'} and {var_dir / 'runs-counted'}; summary in "
         f"{var_dir / 'esci-results.json'}"
     )
+    if args.adapt or args.adapt_run:
+        adapt(args, paths, var_dir)
+
+
+def adapt(args: argparse.Namespace, paths: dict[str, Path], var_dir: Path) -> None:
+    import esci_adapt
+
+    if args.adapt_run:
+        result = esci_adapt.read_run(args.adapt_run)
+    else:
+        options = []
+        if args.adapt_steps:
+            options += ["--steps", str(args.adapt_steps)]
+        if args.adapt_reranker_steps:
+            options += ["--reranker-steps", str(args.adapt_reranker_steps)]
+        log(f"adapting the models: manage.py adapt_models --sync {' '.join(options)}")
+        result = esci_adapt.run_adaptation(paths, options)
+    if result["status"] != "succeeded":
+        raise SystemExit(f"adaptation {result['run']}: {result['status']} {result['message']}")
+    rows = esci_adapt.intervals(result, paths["qrels"])
+    depths = [int(d) for d in args.rerank_depths.split(",") if d.strip()]
+    latency = []
+    if result["reranker"] and depths:
+        latency = esci_adapt.rerank_latency(paths, result["reranker"], depths)
+    summary = {
+        **result,
+        "intervals": [[what, mode, diffs] for what, mode, diffs in rows],
+        "rerank_latency": latency,
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    (var_dir / "esci-adapt-results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    esci_adapt.print_report(result, rows, latency)
 
 
 if __name__ == "__main__":

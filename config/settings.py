@@ -563,3 +563,29 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["suggest"] = env("VITRINE_SUGGEST_THROT
 # loads again: on a busy machine (or with a large model, always) a pool process that died
 # (a crash, an OOM kill, a parked poison task) was never replaced, forever. The soak found it.
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = env_float("VITRINE_WORKER_START_TIMEOUT_S", 300.0)
+
+# --- Adapting the models to the catalog (search.adaptation; `manage.py adapt_models`) -------
+# Fine-tuning the active embedder on the catalog's pseudo-queries (and clicks), kept close to
+# the original: few steps at a low learning rate, documents cut while training, and the saved
+# weights averaged with the original's (VITRINE_ADAPT_AVERAGE: 0 = the original, 1 = the
+# fine-tuned only). See docs/BENCHMARKS.md, "Adapting the models to the catalog".
+VITRINE_ADAPT_STEPS = env_int("VITRINE_ADAPT_STEPS", 300)
+VITRINE_ADAPT_BATCH_SIZE = env_int("VITRINE_ADAPT_BATCH_SIZE", 32)
+VITRINE_ADAPT_LR = env_float("VITRINE_ADAPT_LR", 1e-5)
+VITRINE_ADAPT_AVERAGE = env_float("VITRINE_ADAPT_AVERAGE", 0.5)
+VITRINE_ADAPT_MAX_TOKENS = env_int("VITRINE_ADAPT_MAX_TOKENS", 128)
+# A cross-encoder reranker trained on the same pairs, from these weights (the packaged MiniLM
+# by default); it is only used once VITRINE_RERANKER names its folder. Off by default: on a
+# CPU the steps that fit did not teach it anything (docs/BENCHMARKS.md); `--reranker` asks.
+VITRINE_ADAPT_RERANKER = env_bool("VITRINE_ADAPT_RERANKER", False)
+VITRINE_ADAPT_RERANKER_STEPS = env_int("VITRINE_ADAPT_RERANKER_STEPS", 200)
+VITRINE_ADAPT_RERANKER_BASE = env(
+    "VITRINE_ADAPT_RERANKER_BASE", "sentence-transformers/all-MiniLM-L6-v2"
+)
+# Where adapted models are saved (one folder per training data and settings); workers that
+# embed for the new index must read the same path.
+VITRINE_ADAPT_MODEL_DIR = Path(env("VITRINE_ADAPT_MODEL_DIR") or VAR_DIR / "models")
+# The queue the adaptation task goes to: a worker with the GPU (the embedding workers by
+# default); a shop with a spare CPU worker can give it a queue of its own.
+VITRINE_ADAPT_QUEUE = env("VITRINE_ADAPT_QUEUE", "embed")
+CELERY_TASK_ROUTES["search.tasks.adapt_models"] = {"queue": VITRINE_ADAPT_QUEUE}

@@ -69,5 +69,6 @@ class ProductEmbeddingAdmin(admin.ModelAdmin):
 # The "Search insights" page lives on the daily totals' admin (search.insights.dashboard).
 admin.site.register(InsightsDay, InsightsDashboardAdmin)
 
-# Parked tasks' admin lives with its code; importing it registers it.
+# Parked tasks' and model adaptations' admins live with their code; importing them registers them.
+from search.adaptation import admin as adaptation_admin  # noqa: E402, F401
 from search.parking import admin as parking_admin  # noqa: E402, F401

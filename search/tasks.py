@@ -8,6 +8,7 @@ from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
+from search.adaptation import services as adaptation
 from search.indexing import embedding, indexes, lexical, suggestions, sweeper
 from search.inference.backend import InProcessInference
 from search.inference.loading import get_embedder
@@ -136,3 +137,14 @@ def refresh_click_signal() -> dict[str, object]:
 def refresh_suggestions() -> int:
     """Rebuild the search box's suggestions: popular queries, brands, categories."""
     return suggestions.refresh_suggestions()
+
+
+# --- Adapting the models to the catalog (search.adaptation) ------------------------------------
+
+
+@shared_task(acks_late=True)
+def adapt_models(run_id: int) -> str | None:
+    """Fine-tune the embedder (and train a reranker) on the catalog, build the new index and
+    measure it: the AdaptationRun row shows the progress (admin: Model adaptations)."""
+    run = adaptation.run_adaptation(run_id=run_id)
+    return run.status if run else None

@@ -5,6 +5,9 @@ counts /healthz and the admin show (`reindex --embedder` drives a switch without
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,6 +24,20 @@ def active_index() -> SearchIndex | None:
 
 
 _remembered_active: tuple[float, SearchIndex] | None = None  # (when read, the index)
+# An index this thread's searches read instead of the active one (`searching_index`).
+_searched_instead: ContextVar[SearchIndex | None] = ContextVar("searched_instead", default=None)
+
+
+@contextmanager
+def searching_index(index: SearchIndex) -> Iterator[None]:
+    """Make this thread's searches read `index` instead of the active one, for the block:
+    an index built beside the active one is measured (`evaluate_search --index`) before
+    anyone activates it, and no shopper's search sees it."""
+    token = _searched_instead.set(index)
+    try:
+        yield
+    finally:
+        _searched_instead.reset(token)
 
 
 def active_index_for_search() -> SearchIndex | None:
@@ -31,6 +48,8 @@ def active_index_for_search() -> SearchIndex | None:
     go to the index just retired, which is kept (and still answers) until someone prunes it.
     "No index yet" is never remembered, so a new shop's first index answers at once."""
     global _remembered_active
+    if (instead := _searched_instead.get()) is not None:
+        return instead
     ttl = settings.SEARCH_ACTIVE_INDEX_TTL_S
     remembered = _remembered_active
     if remembered is not None and time.monotonic() - remembered[0] < ttl:

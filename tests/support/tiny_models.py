@@ -234,3 +234,29 @@ def build_tiny_qwen3vl_reranker(out: Path, *, seed: int = 0) -> Path:
     CrossEncoder(modules=[transformer, score], device="cpu").save(str(out), create_model_card=False)
     shutil.rmtree(raw)
     return out
+
+
+def build_tiny_text_embedder(out: Path, *, seed: int = 0) -> Path:
+    """A 2-layer BERT with mean pooling, saved as a sentence-transformers text embedder (the
+    shape of all-MiniLM-L6-v2, a thousand times smaller): training it takes seconds."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    out = Path(out)
+    raw = out.parent / (out.name + "-raw")
+    raw.mkdir(parents=True, exist_ok=True)
+    tokenizer = BertTokenizerFast(vocab=_wordpiece_vocab())
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=256,
+    )  # fmt: skip
+    BertModel(config).save_pretrained(raw)
+    tokenizer.save_pretrained(raw)
+    transformer = Transformer(str(raw), max_seq_length=128)
+    pooling = Pooling(transformer.get_embedding_dimension(), "mean")
+    model = SentenceTransformer(modules=[transformer, pooling, Normalize()], device="cpu")
+    model.save(str(out))
+    return out

@@ -11,6 +11,7 @@ import json
 import statistics
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from django.core.cache import cache
@@ -20,6 +21,8 @@ from tqdm import tqdm
 
 from catalog.selectors import has_products
 from search import evaluation
+from search.indexing.indexes import searching_index
+from search.models import SearchIndex
 from search.query import MODES, InvalidSearch, SearchRequest, normalise_query
 from search.services import MAX_CANDIDATES, SearchUnavailable, search_products
 
@@ -98,6 +101,15 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--index",
+            type=int,
+            metavar="INDEX_ID",
+            help=(
+                "measure this search index (e.g. one built with --no-activate, see `reindex "
+                "--list`) instead of the active one; shoppers keep the active one"
+            ),
+        )
+        parser.add_argument(
             "--save-runs",
             type=Path,
             metavar="DIR",
@@ -143,6 +155,14 @@ class Command(BaseCommand):
                 f"{relevant_grade}; they score 0 on Recall@50 and MRR@10."
             )
 
+        searched = nullcontext()
+        if options["index"] is not None:
+            try:
+                searched = searching_index(SearchIndex.objects.get(pk=options["index"]))
+            except SearchIndex.DoesNotExist:
+                raise CommandError(
+                    f"no search index {options['index']}; see reindex --list"
+                ) from None
         modes = MODE_ORDER if options["mode"] == "all" else (options["mode"],)
         assert set(modes) <= set(MODES), "evaluate_search and search.query disagree on modes"
         save_dir: Path | None = options["save_runs"]
@@ -156,6 +176,7 @@ class Command(BaseCommand):
         depth = max(MAX_CANDIDATES, k)
         with (
             override_settings(CACHES=PRIVATE_CACHE),
+            searched,
             tqdm(
                 total=len(judged) * len(modes), unit="query", file=sys.stderr, disable=None
             ) as bar,

@@ -361,3 +361,11 @@ def test_esci_dev_set_converts_when_present(tmp_path):
     assert len(skus) == 6764
     assert {q.qid for q in queries} == set(qrels)
     assert all(sku in skus for judged in qrels.values() for sku in judged)
+
+
+def test_an_unknown_index_is_refused_with_where_to_look(db, tmp_path):
+    catalog.upsert_product(sku="TWL-1", name="Bath towel", price="5.00")
+    queries = write(tmp_path / "q.tsv", "q1\tbath towel\n")
+    qrels = write(tmp_path / "r.tsv", "q1\tTWL-1\t3\n")
+    with pytest.raises(CommandError, match="no search index 999; see reindex --list"):
+        call_command("evaluate_search", queries=queries, qrels=qrels, index=999)
