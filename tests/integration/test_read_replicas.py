@@ -156,6 +156,9 @@ def standby(transactional_db, settings) -> Iterator[Standby]:
         )
         settings.SEARCH_READ_REPLICAS = [ALIAS]
         settings.SEARCH_REPLICA_MAX_LAG_S = 30.0
+        # That connection exists in this thread only, so a hybrid search's keyword leg runs
+        # in line here (search.retrieval.alongside); a declared replica is every thread's.
+        settings.SEARCH_PARALLEL_LEGS = False
         forget_replica_states()
         assert on_replica("SELECT pg_is_in_recovery()")[0], "not a standby"
         yield server

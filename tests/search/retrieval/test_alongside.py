@@ -58,6 +58,26 @@ def test_a_hybrid_search_finds_the_same_with_its_legs_side_by_side(
     assert threading.current_thread().name in keyword_leg_threads  # (the in-line runs)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_keyword_leg_alongside_reads_the_database_its_search_reads(settings):
+    """The replica a search chose (search.replicas) travels with its keyword leg."""
+    from search import replicas
+    from search.retrieval.alongside import start_alongside
+
+    settings.SEARCH_PARALLEL_LEGS = True
+    # As @reads_on_replica sets it (unset, the leg would read the primary: None here).
+    token = replicas._search_alias.set("default")
+    try:
+        seen = start_alongside(
+            lambda: (threading.current_thread().name, replicas._search_alias.get())
+        )()
+    finally:
+        replicas._search_alias.reset(token)
+    thread, alias = seen
+    assert thread.startswith("vitrine-keyword-leg") and alias == "default"
+    assert replicas._search_alias.get() is None  # and nothing leaked into this thread
+
+
 def test_inside_a_transaction_the_keyword_leg_runs_in_line(
     indexed_catalog, settings, keyword_leg_threads
 ):
