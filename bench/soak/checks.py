@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import psutil
 from suite.common import percentile
 
 SAMPLE_EVERY_S = 10.0
+KEY_SCAN_EVERY = 3  # Redis's keys are counted by family every third tick (30 s)
 FLAT_RATIO = 1.10  # the late median may be at most 10% above the early one
 FLAT_SLACK = 1  # ...or one more (a connection, a file descriptor) for small counts
 
@@ -101,6 +102,8 @@ class Sampler(threading.Thread):
         self.stop = stop
         self.series: dict[tuple[int, float], Series] = {}
         self.db_connections: list[tuple[float, int]] = []
+        self.redis: list[dict] = []  # Redis's own figures (INFO), see sample_redis
+        self.ticks = 0
 
     def run(self) -> None:
         while not self.stop.wait(SAMPLE_EVERY_S):
@@ -125,6 +128,60 @@ class Sampler(threading.Thread):
         connections = client_connections(self.stack.env.get("DATABASE_URL", ""))
         if connections is not None:
             self.db_connections.append((now, connections))
+        self.sample_redis(now)
+
+    def sample_redis(self, now: float) -> None:
+        """Redis's memory and clients every tick; its keys by family (ids and hashes folded
+        to `*`) with how many carry no TTL, every KEY_SCAN_EVERY ticks."""
+        import redis
+
+        try:
+            client = redis.Redis.from_url(self.stack.env["REDIS_URL"], socket_timeout=2)
+            with client:
+                info = client.info()
+                point = {
+                    "t": now,
+                    "pid": info["process_id"],
+                    "rss_mb": info["used_memory_rss"] / 2**20,
+                    "used_mb": info["used_memory"] / 2**20,
+                    "dataset_mb": info["used_memory_dataset"] / 2**20,
+                    "clients": info["connected_clients"],
+                    "keys": sum(v.get("keys", 0) for k, v in info.items() if k.startswith("db")),
+                }
+                self.ticks += 1
+                if self.ticks % KEY_SCAN_EVERY == 1:
+                    point["families"] = key_families(client)
+                    point["client_cmds"] = dict(
+                        Counter(c.get("cmd", "?") for c in client.client_list())
+                    )
+        except Exception:
+            return
+        self.redis.append(point)
+
+
+def key_families(client) -> dict[str, dict]:
+    """{family: {keys, without_ttl, max_ttl_s}} over every key (a few thousand at most)."""
+    families: dict[str, dict] = defaultdict(lambda: {"keys": 0, "without_ttl": 0, "max_ttl_s": 0})
+    keys = list(client.scan_iter(count=1000))
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.ttl(key)
+    for key, ttl in zip(keys, pipe.execute(), strict=True):
+        family = families[key_family(key.decode(errors="replace"))]
+        family["keys"] += 1
+        if ttl < 0:
+            family["without_ttl"] += 1
+        family["max_ttl_s"] = max(family["max_ttl_s"], ttl)
+    return dict(families)
+
+
+def key_family(key: str) -> str:
+    """A key with its ids, hashes and numbers folded: `vitrine:1:task-deliveries:*:*`."""
+    parts = key.split(":")[:5]
+    return ":".join(
+        "*" if any(ch.isdigit() for ch in part) and len(part) > 1 or len(part) > 24 else part
+        for part in parts
+    )
 
 
 def client_connections(database_url: str) -> int | None:
@@ -197,10 +254,71 @@ def resource_verdict(sampler: Sampler, run_s: float) -> dict:
                 :20
             ],
         }
+    if "redis" in out:
+        out["redis"]["rss_mb"] = {
+            "judged": False,
+            "why": "judged as Redis's memory beside its dataset (redis_memory): the dataset is "
+            "judged by its key families",
+            **{k: v for k, v in out["redis"]["rss_mb"].items() if k in ("early", "late")},
+        }
+    out["redis_memory"] = redis_verdict(sampler.redis, run_s)
     connections_early = [c for t, c in sampler.db_connections if e0 <= t < e1]
     connections_late = [c for t, c in sampler.db_connections if l0 <= t <= l1]
     out["db_connections"] = flat(connections_early, connections_late)
     return out
+
+
+def redis_verdict(points: list[dict], run_s: float) -> dict:
+    """Redis holds caches (entries with a TTL), the broker's queues and a few lasting keys, so
+    its memory follows its working set, which a soak's distinct queries keep filling for as
+    long as the longest TTL (a query's vector: a day). What a leak would look like instead,
+    each by the flatness rule (early window against late):
+    - the server's own memory beside its dataset (RSS minus the dataset: client buffers,
+      allocator overhead), and its client connections, flat;
+    - every key family that grows carries a TTL on every key (bounded by its rate and TTL);
+      a family that grows with keys that never expire fails (nothing would ever bound it)."""
+    (e0, e1), (l0, l1) = windows_for(run_s)
+    early = [p for p in points if e0 <= p["t"] < e1]
+    late = [p for p in points if l0 <= p["t"] <= l1]
+    beside = flat(
+        [p["rss_mb"] - p["dataset_mb"] for p in early],
+        [p["rss_mb"] - p["dataset_mb"] for p in late],
+    )
+    clients = flat([p["clients"] for p in early], [p["clients"] for p in late])
+    names = {f for p in points for f in p.get("families", {})}
+    families, growing_without_ttl = {}, []
+    for name in sorted(names):
+        e = [p["families"].get(name, {}).get("keys", 0) for p in early if "families" in p]
+        lt = [p["families"].get(name, {}).get("keys", 0) for p in late if "families" in p]
+        no_ttl = [
+            p["families"].get(name, {}).get("without_ttl", 0) for p in late if "families" in p
+        ]
+        ttl = max(
+            (p["families"].get(name, {}).get("max_ttl_s", 0) for p in points if "families" in p),
+            default=0,
+        )
+        verdict = flat(e, lt)
+        grows = verdict.get("judged") and not verdict["ok"]
+        families[name] = {
+            "early": verdict.get("early"),
+            "late": verdict.get("late"),
+            "grows": bool(grows),
+            "late_without_ttl": max(no_ttl, default=0),
+            "max_ttl_s": ttl,
+        }
+        if grows and max(no_ttl, default=0):
+            growing_without_ttl.append(name)
+    last_scan = next((p for p in reversed(points) if "families" in p), {})
+    return {
+        "memory_beside_dataset_mb": beside,
+        "clients": clients,
+        "dataset_mb": flat([p["dataset_mb"] for p in early], [p["dataset_mb"] for p in late]),
+        "keys": flat([p["keys"] for p in early], [p["keys"] for p in late]),
+        "restarts_seen": len({p["pid"] for p in points}) - 1,
+        "families": families,
+        "growing_without_ttl": growing_without_ttl,
+        "client_commands_last": last_scan.get("client_cmds", {}),
+    }
 
 
 def _sums(series: list[Series], t0: float, t1: float, column: int = 1) -> list[float]:
@@ -284,6 +402,25 @@ def index_verdict() -> dict:
         "stale_or_missing": len(stale),
         "without_vector": no_vector,
         "duplicate_vectors": duplicates,
+    }
+
+
+def killed_batches_verdict(batches: list[list[int]]) -> dict:
+    """The products of every embedding batch a worker kill interrupted: each one still in
+    the catalog is indexed from its current document in the active index (the batch was
+    re-delivered or swept, and nothing of it is lost)."""
+    from search.indexing.embedding import expected_hashes, stale_products
+    from search.indexing.indexes import active_index
+
+    products = {pid for batch in batches for pid in batch}
+    expected = {pid: h for pid, h in expected_hashes().items() if pid in products}
+    index = active_index()
+    stale = stale_products(index, expected) if index and expected else sorted(expected)
+    return {
+        "batches": len(batches),
+        "products": len(products),
+        "still_in_catalog": len(expected),
+        "unindexed": len(stale),
     }
 
 

@@ -162,7 +162,22 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
     if traffic["5xx_outside_windows"] or traffic["unanswered_outside_windows"]:
         n5, n0 = traffic["5xx_outside_windows"], traffic["unanswered_outside_windows"]
         failures.append(f"{n5} 5xx and {n0} unanswered requests outside the fault windows")
+    redis_memory = resources.pop("redis_memory")
+    for name in ("memory_beside_dataset_mb", "clients"):
+        check = redis_memory[name]
+        if check.get("judged") and not check["ok"]:
+            failures.append(f"redis {name} grew: {check['early']} -> {check['late']}")
+    if redis_memory["growing_without_ttl"]:
+        failures.append(f"redis keys that never expire grow: {redis_memory['growing_without_ttl']}")
+    resources["redis_memory"] = redis_memory
+    killed = checks.killed_batches_verdict(faults.killed_batches)
+    if killed["unindexed"]:
+        failures.append(f"killed batches: {killed['unindexed']} products not indexed")
+    if faults.counts.get("worker_kill") and not killed["batches"]:
+        failures.append("no worker kill caught an embedding batch running")
     for kind, figures in resources.items():
+        if kind == "redis_memory":
+            continue
         for what in ("rss_mb", "open_fds") if kind != "db_connections" else ("",):
             check = figures[what] if what else figures
             if check.get("judged") and not check["ok"]:
@@ -205,6 +220,7 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
         },
         "model_switch": switch,
         "poison": poison,
+        "killed_batches": killed,
         "traffic": traffic,
         "resources": resources,
         "media": stack.media_note,
