@@ -4,6 +4,7 @@ catalog against the admin's ledger, the index against the catalog, and processes
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -16,6 +17,9 @@ from suite.common import percentile
 
 SAMPLE_EVERY_S = 10.0
 KEY_SCAN_EVERY = 3  # Redis's keys are counted by family every third tick (30 s)
+MEMORY_SAMPLE = 20  # keys per family whose MEMORY USAGE estimates the family's size
+WARM_S = 60.0  # a process restarted by a fault is judged from this long after its birth
+MIN_JUDGED_S = 180.0  # ...when that leaves at least this much of its life to judge
 FLAT_RATIO = 1.10  # the late median may be at most 10% above the early one
 FLAT_SLACK = 1  # ...or one more (a connection, a file descriptor) for small counts
 
@@ -103,6 +107,7 @@ class Sampler(threading.Thread):
         self.series: dict[tuple[int, float], Series] = {}
         self.db_connections: list[tuple[float, int]] = []
         self.redis: list[dict] = []  # Redis's own figures (INFO), see sample_redis
+        self.redis_fd_kinds: list[tuple[float, dict]] = []
         self.ticks = 0
 
     def run(self) -> None:
@@ -121,6 +126,8 @@ class Sampler(threading.Thread):
                     with p.oneshot():
                         key = (p.pid, p.create_time())
                         rss, fds = p.memory_info().rss / 2**20, p.num_fds()
+                    if kind == "redis":
+                        self.redis_fd_kinds.append((now, fd_kinds(p.pid)))
                 except psutil.Error:
                     continue
                 series = self.series.setdefault(key, Series(kind, p.pid, key[1] - self.t0))
@@ -146,6 +153,7 @@ class Sampler(threading.Thread):
                     "used_mb": info["used_memory"] / 2**20,
                     "dataset_mb": info["used_memory_dataset"] / 2**20,
                     "clients": info["connected_clients"],
+                    "client_buffers_mb": info.get("mem_clients_normal", 0) / 2**20,
                     "keys": sum(v.get("keys", 0) for k, v in info.items() if k.startswith("db")),
                 }
                 self.ticks += 1
@@ -160,18 +168,29 @@ class Sampler(threading.Thread):
 
 
 def key_families(client) -> dict[str, dict]:
-    """{family: {keys, without_ttl, max_ttl_s}} over every key (a few thousand at most)."""
-    families: dict[str, dict] = defaultdict(lambda: {"keys": 0, "without_ttl": 0, "max_ttl_s": 0})
+    """{family: {keys, without_ttl, max_ttl_s, mb}} over every key (thousands at most); `mb`
+    estimated from MEMORY USAGE of up to MEMORY_SAMPLE keys of the family."""
+    families: dict[str, dict] = defaultdict(
+        lambda: {"keys": 0, "without_ttl": 0, "max_ttl_s": 0, "sampled": []}
+    )
     keys = list(client.scan_iter(count=1000))
     pipe = client.pipeline(transaction=False)
     for key in keys:
         pipe.ttl(key)
     for key, ttl in zip(keys, pipe.execute(), strict=True):
+        if ttl == -2:  # gone since the scan (a task's delivery count, forgotten as it ended)
+            continue
         family = families[key_family(key.decode(errors="replace"))]
         family["keys"] += 1
-        if ttl < 0:
+        if ttl == -1:
             family["without_ttl"] += 1
         family["max_ttl_s"] = max(family["max_ttl_s"], ttl)
+        if len(family["sampled"]) < MEMORY_SAMPLE:
+            family["sampled"].append(key)
+    for family in families.values():
+        sampled = family.pop("sampled")
+        sizes = [client.memory_usage(k) or 0 for k in sampled]
+        family["mb"] = round(statistics.mean(sizes) * family["keys"] / 2**20, 2) if sizes else 0
     return dict(families)
 
 
@@ -182,6 +201,21 @@ def key_family(key: str) -> str:
         "*" if any(ch.isdigit() for ch in part) and len(part) > 1 or len(part) > 24 else part
         for part in parts
     )
+
+
+def fd_kinds(pid: int) -> dict[str, int]:
+    """A process's open file descriptors by what they point at (socket, pipe, anon_inode...)."""
+    kinds: Counter = Counter()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            kinds[target.split(":")[0] if ":" in target else "file"] += 1
+    except OSError:
+        pass
+    return dict(kinds)
 
 
 def client_connections(database_url: str) -> int | None:
@@ -226,39 +260,64 @@ def flat(early: list[float], late: list[float]) -> dict:
 def resource_verdict(sampler: Sampler, run_s: float) -> dict:
     """Per kind of process: the summed RSS and fds of the processes that lived through both
     windows, early against late. Processes born after the early window began (restarted by a
-    fault, or replacing one that was) are counted and shown apart, not judged; a kind with no
-    such survivor (every postgres process after a restart) is judged on all its processes."""
+    fault, or replacing one that was) are counted and shown apart, not judged with them. A
+    kind with no such survivor (the pool after a worker kill, postgres after a restart) is
+    judged on its last generation over that generation's own life: the processes born since
+    the oldest one alive at the end, from WARM_S after that birth to the end, first third
+    against last third (when at least MIN_JUDGED_S of it is left; else it is reported as too
+    young to judge). Comparing one generation's early life with another's late life would
+    judge two different processes doing different work, not a leak."""
     (e0, e1), (l0, l1) = windows_for(run_s)
     by_kind: dict[str, list[Series]] = defaultdict(list)
     for series in sampler.series.values():
         by_kind[series.kind].append(series)
+    end = max((s.points[-1][0] for s in sampler.series.values() if s.points), default=run_s)
     out = {}
     for kind, all_series in sorted(by_kind.items()):
         survivors = [s for s in all_series if s.born <= e0 and s.points and s.points[-1][0] >= l0]
-        basis = "survivors" if survivors else "all processes"
-        judged = survivors or all_series
+        windows = ((e0, e1), (l0, l1))
+        if survivors:
+            basis, judged = "survivors", survivors
+        else:
+            at_end = [
+                s for s in all_series if s.points and s.points[-1][0] >= end - 2 * SAMPLE_EVERY_S
+            ]
+            birth = min((s.born for s in at_end), default=end)
+            judged = [s for s in all_series if s.born >= birth - 1]
+            span = end - (birth + WARM_S)
+            basis = f"last generation (born at {birth:.0f} s)"
+            windows = ((birth + WARM_S, birth + WARM_S + span / 3), (end - span / 3, end + 1))
+            if span < MIN_JUDGED_S:
+                judged = []
+        (a0, a1), (b0, b1) = windows
         rss_early, rss_late, fd_early, fd_late = (
-            _sums(judged, e0, e1),
-            _sums(judged, l0, l1),
-            _sums(judged, e0, e1, 2),
-            _sums(judged, l0, l1, 2),
+            _sums(judged, a0, a1),
+            _sums(judged, b0, b1),
+            _sums(judged, a0, a1, 2),
+            _sums(judged, b0, b1, 2),
         )
         restarted = [s for s in all_series if s.born > e0]
+        too_young = {"judged": False, "why": "its last generation is too young to judge"}
         out[kind] = {
             "basis": basis,
+            "windows_s": [[round(a0), round(a1)], [round(b0), round(b1)]],
             "processes_judged": len(judged),
-            "rss_mb": flat(rss_early, rss_late),
-            "open_fds": flat(fd_early, fd_late),
+            "rss_mb": flat(rss_early, rss_late) if judged else too_young,
+            "open_fds": flat(fd_early, fd_late) if judged else too_young,
             "restarted_processes": len(restarted),
             "restarted_last_rss_mb": [round(s.points[-1][1], 1) for s in restarted if s.points][
                 :20
             ],
         }
+    out["redis_fds_by_kind"] = {
+        "early": _median_kinds([k for t, k in sampler.redis_fd_kinds if e0 <= t < e1]),
+        "late": _median_kinds([k for t, k in sampler.redis_fd_kinds if l0 <= t <= l1]),
+    }
     if "redis" in out:
         out["redis"]["rss_mb"] = {
             "judged": False,
-            "why": "judged as Redis's memory beside its dataset (redis_memory): the dataset is "
-            "judged by its key families",
+            "why": "judged in redis_memory: by its working set (key families and TTLs), "
+            "its clients and their buffers, and by RSS once the working set has filled",
             **{k: v for k, v in out["redis"]["rss_mb"].items() if k in ("early", "late")},
         }
     out["redis_memory"] = redis_verdict(sampler.redis, run_s)
@@ -271,19 +330,18 @@ def resource_verdict(sampler: Sampler, run_s: float) -> dict:
 def redis_verdict(points: list[dict], run_s: float) -> dict:
     """Redis holds caches (entries with a TTL), the broker's queues and a few lasting keys, so
     its memory follows its working set, which a soak's distinct queries keep filling for as
-    long as the longest TTL (a query's vector: a day). What a leak would look like instead,
-    each by the flatness rule (early window against late):
-    - the server's own memory beside its dataset (RSS minus the dataset: client buffers,
-      allocator overhead), and its client connections, flat;
-    - every key family that grows carries a TTL on every key (bounded by its rate and TTL);
-      a family that grows with keys that never expire fails (nothing would ever bound it)."""
+    long as the longest TTL (a query's vector: a day), well past an hour's run. Its RSS and
+    dataset are reported; what a leak of ours would look like is judged, each by the flatness
+    rule (early window against late):
+    - its client connections, and the memory of their buffers (a client that stops reading,
+      or connections piling up), flat;
+    - every key family that grows carries a TTL on every key (bounded by its rate and TTL,
+      each family's size shown); a family that grows with keys that never expire fails
+      (nothing would ever bound it)."""
     (e0, e1), (l0, l1) = windows_for(run_s)
     early = [p for p in points if e0 <= p["t"] < e1]
     late = [p for p in points if l0 <= p["t"] <= l1]
-    beside = flat(
-        [p["rss_mb"] - p["dataset_mb"] for p in early],
-        [p["rss_mb"] - p["dataset_mb"] for p in late],
-    )
+    buffers = flat([p["client_buffers_mb"] for p in early], [p["client_buffers_mb"] for p in late])
     clients = flat([p["clients"] for p in early], [p["clients"] for p in late])
     names = {f for p in points for f in p.get("families", {})}
     families, growing_without_ttl = {}, []
@@ -305,13 +363,24 @@ def redis_verdict(points: list[dict], run_s: float) -> dict:
             "grows": bool(grows),
             "late_without_ttl": max(no_ttl, default=0),
             "max_ttl_s": ttl,
+            "late_mb": max(
+                (p["families"].get(name, {}).get("mb", 0) for p in late if "families" in p),
+                default=0,
+            ),
         }
         if grows and max(no_ttl, default=0):
             growing_without_ttl.append(name)
+    # RSS by the same rule as every process, once the working set has filled (no family grows
+    # any more); while TTL'd families still fill, it is reported, not judged.
+    rss = flat([p["rss_mb"] for p in early], [p["rss_mb"] for p in late])
+    filling = [name for name, f in families.items() if f["grows"]]
+    if filling and rss.get("judged"):
+        rss = {**rss, "judged": False, "why": f"working set still filling (TTLs): {filling}"}
     last_scan = next((p for p in reversed(points) if "families" in p), {})
     return {
-        "memory_beside_dataset_mb": beside,
+        "client_buffers_mb": buffers,
         "clients": clients,
+        "rss_mb": rss,
         "dataset_mb": flat([p["dataset_mb"] for p in early], [p["dataset_mb"] for p in late]),
         "keys": flat([p["keys"] for p in early], [p["keys"] for p in late]),
         "restarts_seen": len({p["pid"] for p in points}) - 1,
@@ -319,6 +388,27 @@ def redis_verdict(points: list[dict], run_s: float) -> dict:
         "growing_without_ttl": growing_without_ttl,
         "client_commands_last": last_scan.get("client_cmds", {}),
     }
+
+
+def save_samples(sampler: Sampler, path: Path) -> None:
+    """Every sample of the run, for a look afterwards (the var dir is kept until the next)."""
+    import json
+
+    data = {
+        "series": [
+            {"kind": s.kind, "pid": s.pid, "born": s.born, "points": s.points}
+            for s in sampler.series.values()
+        ],
+        "db_connections": sampler.db_connections,
+        "redis": sampler.redis,
+        "redis_fd_kinds": sampler.redis_fd_kinds,
+    }
+    path.write_text(json.dumps(data, default=str))
+
+
+def _median_kinds(samples: list[dict]) -> dict:
+    names = {name for sample in samples for name in sample}
+    return {n: statistics.median(sample.get(n, 0) for sample in samples) for n in sorted(names)}
 
 
 def _sums(series: list[Series], t0: float, t1: float, column: int = 1) -> list[float]:

@@ -141,6 +141,7 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
     windows = [(w.start, w.end) for w in faults.windows]
     traffic = checks.request_verdict(recorder.samples, windows)
     resources = checks.resource_verdict(sampler, run_s)
+    checks.save_samples(sampler, stack.root / "log" / "samples.json")
     parked = list(ParkedTask.objects.values_list("task_id", "task_name"))
     connection.close()
     poison = {
@@ -163,7 +164,7 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
         n5, n0 = traffic["5xx_outside_windows"], traffic["unanswered_outside_windows"]
         failures.append(f"{n5} 5xx and {n0} unanswered requests outside the fault windows")
     redis_memory = resources.pop("redis_memory")
-    for name in ("memory_beside_dataset_mb", "clients"):
+    for name in ("client_buffers_mb", "clients", "rss_mb"):
         check = redis_memory[name]
         if check.get("judged") and not check["ok"]:
             failures.append(f"redis {name} grew: {check['early']} -> {check['late']}")
@@ -176,7 +177,7 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
     if faults.counts.get("worker_kill") and not killed["batches"]:
         failures.append("no worker kill caught an embedding batch running")
     for kind, figures in resources.items():
-        if kind == "redis_memory":
+        if kind in ("redis_memory", "redis_fds_by_kind"):
             continue
         for what in ("rss_mb", "open_fds") if kind != "db_connections" else ("",):
             check = figures[what] if what else figures
