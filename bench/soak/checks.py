@@ -316,77 +316,112 @@ def resource_verdict(sampler: Sampler, run_s: float) -> dict:
     if "redis" in out:
         out["redis"]["rss_mb"] = {
             "judged": False,
-            "why": "judged in redis_memory: by its working set (key families and TTLs), "
-            "its clients and their buffers, and by RSS once the working set has filled",
+            "why": "judged in redis_memory, each Redis process over its own life: its clients "
+            "and their buffers, its key families and TTLs, its RSS once its dataset is flat",
             **{k: v for k, v in out["redis"]["rss_mb"].items() if k in ("early", "late")},
         }
-    out["redis_memory"] = redis_verdict(sampler.redis, run_s)
+    out["redis_memory"] = redis_verdict(sampler.redis)
     connections_early = [c for t, c in sampler.db_connections if e0 <= t < e1]
     connections_late = [c for t, c in sampler.db_connections if l0 <= t <= l1]
     out["db_connections"] = flat(connections_early, connections_late)
     return out
 
 
-def redis_verdict(points: list[dict], run_s: float) -> dict:
+def redis_verdict(points: list[dict]) -> dict:
     """Redis holds caches (entries with a TTL), the broker's queues and a few lasting keys, so
     its memory follows its working set, which a soak's distinct queries keep filling for as
-    long as the longest TTL (a query's vector: a day), well past an hour's run. Its RSS and
-    dataset are reported; what a leak of ours would look like is judged, each by the flatness
-    rule (early window against late):
-    - its client connections, and the memory of their buffers (a client that stops reading,
-      or connections piling up), flat;
-    - every key family that grows carries a TTL on every key (bounded by its rate and TTL,
-      each family's size shown); a family that grows with keys that never expire fails
-      (nothing would ever bound it)."""
-    (e0, e1), (l0, l1) = windows_for(run_s)
-    early = [p for p in points if e0 <= p["t"] < e1]
-    late = [p for p in points if l0 <= p["t"] <= l1]
-    buffers = flat([p["client_buffers_mb"] for p in early], [p["client_buffers_mb"] for p in late])
-    clients = flat([p["clients"] for p in early], [p["clients"] for p in late])
-    names = {f for p in points for f in p.get("families", {})}
-    families, growing_without_ttl = {}, []
-    for name in sorted(names):
-        e = [p["families"].get(name, {}).get("keys", 0) for p in early if "families" in p]
-        lt = [p["families"].get(name, {}).get("keys", 0) for p in late if "families" in p]
-        no_ttl = [
-            p["families"].get(name, {}).get("without_ttl", 0) for p in late if "families" in p
-        ]
-        ttl = max(
-            (p["families"].get(name, {}).get("max_ttl_s", 0) for p in points if "families" in p),
-            default=0,
-        )
-        verdict = flat(e, lt)
-        grows = verdict.get("judged") and not verdict["ok"]
-        families[name] = {
-            "early": verdict.get("early"),
-            "late": verdict.get("late"),
-            "grows": bool(grows),
-            "late_without_ttl": max(no_ttl, default=0),
-            "max_ttl_s": ttl,
-            "late_mb": max(
-                (p["families"].get(name, {}).get("mb", 0) for p in late if "families" in p),
-                default=0,
-            ),
-        }
-        if grows and max(no_ttl, default=0):
-            growing_without_ttl.append(name)
-    # RSS by the same rule as every process, once the working set has filled (no family grows
-    # any more); while TTL'd families still fill, it is reported, not judged.
-    rss = flat([p["rss_mb"] for p in early], [p["rss_mb"] for p in late])
-    filling = [name for name, f in families.items() if f["grows"]]
-    if filling and rss.get("judged"):
-        rss = {**rss, "judged": False, "why": f"working set still filling (TTLs): {filling}"}
+    long as the longest TTL (a query's vector: a day), well past an hour's run; and every
+    Redis kill starts an empty one. So each Redis process is judged over its own life (from
+    WARM_S after its start, first third against last third; not judged when under
+    MIN_JUDGED_S is left), by the flatness rule, on what a leak of ours would look like:
+    - its client connections, and the memory of their buffers (connections piling up, or a
+      client that stops reading), flat;
+    - every key family that grows carries a TTL on every key (then its rate and TTL bound it:
+      `projected_mb` is its size once as many expire as arrive); a family that grows with keys
+      that never expire fails (nothing would ever bound it);
+    - its RSS, by the same rule, once its working set has filled (its dataset flat over the
+      same windows); while the dataset still grows, RSS is reported, not judged."""
+    generations: list[list[dict]] = []
+    for point in points:
+        if not generations or generations[-1][-1]["pid"] != point["pid"]:
+            generations.append([])
+        generations[-1].append(point)
+    judged, failures = [], []
+    for life in generations:
+        verdict = _redis_life(life)
+        judged.append(verdict)
+        failures += [f"redis (pid {verdict['pid']}): {f}" for f in verdict.pop("failures", [])]
     last_scan = next((p for p in reversed(points) if "families" in p), {})
     return {
-        "client_buffers_mb": buffers,
-        "clients": clients,
-        "rss_mb": rss,
-        "dataset_mb": flat([p["dataset_mb"] for p in early], [p["dataset_mb"] for p in late]),
-        "keys": flat([p["keys"] for p in early], [p["keys"] for p in late]),
-        "restarts_seen": len({p["pid"] for p in points}) - 1,
-        "families": families,
-        "growing_without_ttl": growing_without_ttl,
+        "processes": judged,
+        "failures": failures,
         "client_commands_last": last_scan.get("client_cmds", {}),
+    }
+
+
+def _redis_life(life: list[dict]) -> dict:
+    born, last = life[0]["t"], life[-1]["t"]
+    out: dict = {"pid": life[0]["pid"], "from_s": round(born), "to_s": round(last)}
+    span = last - (born + WARM_S)
+    if span < MIN_JUDGED_S:
+        return {**out, "judged": False, "why": "lived too short to judge"}
+    (a0, a1), (b0, b1) = (born + WARM_S, born + WARM_S + span / 3), (last - span / 3, last + 1)
+    early = [p for p in life if a0 <= p["t"] < a1]
+    late = [p for p in life if b0 <= p["t"] < b1]
+
+    def rule(name: str) -> dict:
+        return flat([p[name] for p in early], [p[name] for p in late])
+
+    dataset, rss = rule("dataset_mb"), rule("rss_mb")
+    if not (dataset.get("judged") and dataset["ok"]) and rss.get("judged"):
+        rss = {**rss, "judged": False, "why": "working set still filling (dataset growing)"}
+    families, failures = {}, []
+    scans_early = [p["families"] for p in early if "families" in p]
+    scans_late = [p["families"] for p in late if "families" in p]
+    elapsed = max(1.0, (b0 + b1 - a0 - a1) / 2)  # between the windows' middles, seconds
+    for name in sorted({f for scan in scans_early + scans_late for f in scan}):
+        e = [scan.get(name, {}).get("keys", 0) for scan in scans_early]
+        lt = [scan.get(name, {}).get("keys", 0) for scan in scans_late]
+        verdict = flat(e, lt)
+        grows = bool(verdict.get("judged") and not verdict["ok"])
+        last_scan = scans_late[-1].get(name, {}) if scans_late else {}
+        family = {
+            "early": verdict.get("early"),
+            "late": verdict.get("late"),
+            "grows": grows,
+            "late_without_ttl": max(
+                (s.get(name, {}).get("without_ttl", 0) for s in scans_late), default=0
+            ),
+            "max_ttl_s": max((s.get(name, {}).get("max_ttl_s", 0) for s in scans_late), default=0),
+            "late_mb": last_scan.get("mb", 0),
+        }
+        if grows and last_scan.get("keys"):
+            per_key = last_scan.get("mb", 0) / last_scan["keys"]
+            rate = (verdict["late"] - verdict["early"]) / elapsed  # keys a second, net
+            family["projected_mb"] = round(rate * family["max_ttl_s"] * per_key, 1)
+        families[name] = family
+        if grows and family["late_without_ttl"]:
+            failures.append(
+                f"keys that never expire grow: {name} {verdict['early']} -> {verdict['late']}"
+            )
+    for name, check in (
+        ("clients", rule("clients")),
+        ("client_buffers_mb", rule("client_buffers_mb")),
+        ("rss_mb", rss),
+    ):
+        if check.get("judged") and not check["ok"]:
+            failures.append(f"{name} grew: {check['early']} -> {check['late']}")
+    return {
+        **out,
+        "judged": True,
+        "windows_s": [[round(a0), round(a1)], [round(b0), round(b1)]],
+        "clients": rule("clients"),
+        "client_buffers_mb": rule("client_buffers_mb"),
+        "rss_mb": rss,
+        "dataset_mb": dataset,
+        "keys": rule("keys"),
+        "families": families,
+        "failures": failures,
     }
 
 
@@ -404,6 +439,39 @@ def save_samples(sampler: Sampler, path: Path) -> None:
         "redis_fd_kinds": sampler.redis_fd_kinds,
     }
     path.write_text(json.dumps(data, default=str))
+
+
+def load_samples(path: Path) -> Sampler:
+    """A finished run's samples (save_samples), to judge again."""
+    import json
+
+    data = json.loads(path.read_text())
+    sampler = Sampler.__new__(Sampler)
+    sampler.series = {
+        (s["pid"], s["born"]): Series(
+            s["kind"], s["pid"], s["born"], [tuple(p) for p in s["points"]]
+        )
+        for s in data["series"]
+    }
+    sampler.db_connections = [tuple(c) for c in data["db_connections"]]
+    sampler.redis = data["redis"]
+    sampler.redis_fd_kinds = [tuple(k) for k in data["redis_fd_kinds"]]
+    return sampler
+
+
+def resource_failures(resources: dict) -> list[str]:
+    """The resource checks that failed, in words."""
+    failures = list(resources.get("redis_memory", {}).get("failures", []))
+    for kind, figures in resources.items():
+        if kind in ("redis_memory", "redis_fds_by_kind"):
+            continue
+        for what in ("rss_mb", "open_fds") if kind != "db_connections" else ("",):
+            check = figures[what] if what else figures
+            if check.get("judged") and not check["ok"]:
+                failures.append(
+                    f"{kind} {what or 'count'} grew: {check['early']} -> {check['late']}"
+                )
+    return failures
 
 
 def _median_kinds(samples: list[dict]) -> dict:

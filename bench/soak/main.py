@@ -35,12 +35,22 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--shoppers", type=int, default=4, help="shopper threads")
     p.add_argument("--demo-limit", type=int, default=150, help="demo products to start with")
     p.add_argument("--json-out", help="also write the verdict to this file")
+    p.add_argument(
+        "--judge-samples",
+        metavar="SAMPLES_JSON",
+        help="judge a finished run's resources again from its log/samples.json (with --minutes)",
+    )
     return p.parse_args(argv)
 
 
 def run(argv: list[str] | None = None) -> int:
     args = parse(argv)
     run_s = args.minutes * 60
+    if args.judge_samples:
+        resources = checks.resource_verdict(checks.load_samples(Path(args.judge_samples)), run_s)
+        failures = checks.resource_failures(resources)
+        print(json.dumps({"failures": failures, "resources": resources}, default=str))
+        return 1 if failures else 0
     root = Path(args.var_dir).resolve()
     stack = Stack(root, port=args.port, gunicorn_workers=max(2, args.web_workers), run_s=run_s)
     verdict: dict = {
@@ -163,28 +173,12 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
     if traffic["5xx_outside_windows"] or traffic["unanswered_outside_windows"]:
         n5, n0 = traffic["5xx_outside_windows"], traffic["unanswered_outside_windows"]
         failures.append(f"{n5} 5xx and {n0} unanswered requests outside the fault windows")
-    redis_memory = resources.pop("redis_memory")
-    for name in ("client_buffers_mb", "clients", "rss_mb"):
-        check = redis_memory[name]
-        if check.get("judged") and not check["ok"]:
-            failures.append(f"redis {name} grew: {check['early']} -> {check['late']}")
-    if redis_memory["growing_without_ttl"]:
-        failures.append(f"redis keys that never expire grow: {redis_memory['growing_without_ttl']}")
-    resources["redis_memory"] = redis_memory
+    failures += checks.resource_failures(resources)
     killed = checks.killed_batches_verdict(faults.killed_batches)
     if killed["unindexed"]:
         failures.append(f"killed batches: {killed['unindexed']} products not indexed")
     if faults.counts.get("worker_kill") and not killed["batches"]:
         failures.append("no worker kill caught an embedding batch running")
-    for kind, figures in resources.items():
-        if kind in ("redis_memory", "redis_fds_by_kind"):
-            continue
-        for what in ("rss_mb", "open_fds") if kind != "db_connections" else ("",):
-            check = figures[what] if what else figures
-            if check.get("judged") and not check["ok"]:
-                failures.append(
-                    f"{kind} {what or 'count'} grew: {check['early']} -> {check['late']}"
-                )
     if poison["parked"] != poison["sent"] or poison["other_tasks_parked"]:
         failures.append(f"parked tasks: {poison}")
     failures += [
