@@ -194,9 +194,19 @@ def save_product(*, product: Product) -> Product:
 
 def delete_products(*, skus: Iterable[str]) -> int:
     """Delete products; their photos and search vectors go with them (cascade). Returns how
-    many products were deleted."""
+    many products were deleted.
+
+    The rows are locked first. A row that points at one of them and is being added right now
+    by another process (a worker refreshing what clicks say of a product) then either
+    committed before the lock, and the cascade finds and deletes it, or waits for this delete
+    and fails in that process. Without the lock it could commit between the cascade's look
+    and this commit, and the delete failed on the foreign key: a 500 for the admin, again on
+    every retry while the worker kept rewriting its rows (found by the soak)."""
+    skus = list(skus)
     with transaction.atomic():
-        _, deleted = Product.objects.filter(sku__in=list(skus)).delete()
+        locked = Product.objects.select_for_update().filter(sku__in=skus).order_by("pk")
+        list(locked.values_list("pk", flat=True))
+        _, deleted = Product.objects.filter(sku__in=skus).delete()
     return deleted.get(Product._meta.label, 0)
 
 

@@ -68,7 +68,8 @@ class Admin(threading.Thread):
         self.batches = 0
         self.created = 0
         self.hold_writes = threading.Event()  # edits and deletes wait while a reindex catches up
-        self.import_now = threading.Event()  # a fault asks for a batch now
+        self.import_now = threading.Event()  # a fault asks for a batch now...
+        self.next_import_rows = IMPORT_ROWS  # ...of this many rows
         self.switch = Switch()
         self.failed_imports: list[str] = []  # accepted, never finished: a failure
         self.refused_uploads: list[dict] = []  # the upload itself refused (reported)
@@ -81,7 +82,8 @@ class Admin(threading.Thread):
         while not self.stop.is_set():
             if self.import_now.is_set() or time.monotonic() - last_import > 25:
                 self.import_now.clear()
-                self.start_import(self.new_batch())
+                rows, self.next_import_rows = self.next_import_rows, IMPORT_ROWS
+                self.start_import(self.new_batch(rows))
                 last_import = time.monotonic()
             self.poll_imports()
             if not self.hold_writes.is_set():
@@ -190,10 +192,10 @@ class Admin(threading.Thread):
 
     # --- imports -------------------------------------------------------------------------
 
-    def new_batch(self) -> Import:
+    def new_batch(self, size: int = IMPORT_ROWS) -> Import:
         self.batches += 1
         rows, photos = [], {}
-        for i in range(IMPORT_ROWS):
+        for i in range(size):
             sku = f"SOAK-I{self.batches}-{i}"
             row = {
                 "sku": sku,

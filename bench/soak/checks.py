@@ -4,10 +4,11 @@ catalog against the admin's ledger, the index against the catalog, and processes
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,10 @@ import psutil
 from suite.common import percentile
 
 SAMPLE_EVERY_S = 10.0
+KEY_SCAN_EVERY = 3  # Redis's keys are counted by family every third tick (30 s)
+MEMORY_SAMPLE = 20  # keys per family whose MEMORY USAGE estimates the family's size
+WARM_S = 60.0  # a process restarted by a fault is judged from this long after its birth
+MIN_JUDGED_S = 180.0  # ...when that leaves at least this much of its life to judge
 FLAT_RATIO = 1.10  # the late median may be at most 10% above the early one
 FLAT_SLACK = 1  # ...or one more (a connection, a file descriptor) for small counts
 
@@ -101,6 +106,9 @@ class Sampler(threading.Thread):
         self.stop = stop
         self.series: dict[tuple[int, float], Series] = {}
         self.db_connections: list[tuple[float, int]] = []
+        self.redis: list[dict] = []  # Redis's own figures (INFO), see sample_redis
+        self.redis_fd_kinds: list[tuple[float, dict]] = []
+        self.ticks = 0
 
     def run(self) -> None:
         while not self.stop.wait(SAMPLE_EVERY_S):
@@ -118,6 +126,8 @@ class Sampler(threading.Thread):
                     with p.oneshot():
                         key = (p.pid, p.create_time())
                         rss, fds = p.memory_info().rss / 2**20, p.num_fds()
+                    if kind == "redis":
+                        self.redis_fd_kinds.append((now, fd_kinds(p.pid)))
                 except psutil.Error:
                     continue
                 series = self.series.setdefault(key, Series(kind, p.pid, key[1] - self.t0))
@@ -125,6 +135,87 @@ class Sampler(threading.Thread):
         connections = client_connections(self.stack.env.get("DATABASE_URL", ""))
         if connections is not None:
             self.db_connections.append((now, connections))
+        self.sample_redis(now)
+
+    def sample_redis(self, now: float) -> None:
+        """Redis's memory and clients every tick; its keys by family (ids and hashes folded
+        to `*`) with how many carry no TTL, every KEY_SCAN_EVERY ticks."""
+        import redis
+
+        try:
+            client = redis.Redis.from_url(self.stack.env["REDIS_URL"], socket_timeout=2)
+            with client:
+                info = client.info()
+                point = {
+                    "t": now,
+                    "pid": info["process_id"],
+                    "rss_mb": info["used_memory_rss"] / 2**20,
+                    "used_mb": info["used_memory"] / 2**20,
+                    "dataset_mb": info["used_memory_dataset"] / 2**20,
+                    "clients": info["connected_clients"],
+                    "client_buffers_mb": info.get("mem_clients_normal", 0) / 2**20,
+                    "keys": sum(v.get("keys", 0) for k, v in info.items() if k.startswith("db")),
+                }
+                self.ticks += 1
+                if self.ticks % KEY_SCAN_EVERY == 1:
+                    point["families"] = key_families(client)
+                    point["client_cmds"] = dict(
+                        Counter(c.get("cmd", "?") for c in client.client_list())
+                    )
+        except Exception:
+            return
+        self.redis.append(point)
+
+
+def key_families(client) -> dict[str, dict]:
+    """{family: {keys, without_ttl, max_ttl_s, mb}} over every key (thousands at most); `mb`
+    estimated from MEMORY USAGE of up to MEMORY_SAMPLE keys of the family."""
+    families: dict[str, dict] = defaultdict(
+        lambda: {"keys": 0, "without_ttl": 0, "max_ttl_s": 0, "sampled": []}
+    )
+    keys = list(client.scan_iter(count=1000))
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.ttl(key)
+    for key, ttl in zip(keys, pipe.execute(), strict=True):
+        if ttl == -2:  # gone since the scan (a task's delivery count, forgotten as it ended)
+            continue
+        family = families[key_family(key.decode(errors="replace"))]
+        family["keys"] += 1
+        if ttl == -1:
+            family["without_ttl"] += 1
+        family["max_ttl_s"] = max(family["max_ttl_s"], ttl)
+        if len(family["sampled"]) < MEMORY_SAMPLE:
+            family["sampled"].append(key)
+    for family in families.values():
+        sampled = family.pop("sampled")
+        sizes = [client.memory_usage(k) or 0 for k in sampled]
+        family["mb"] = round(statistics.mean(sizes) * family["keys"] / 2**20, 2) if sizes else 0
+    return dict(families)
+
+
+def key_family(key: str) -> str:
+    """A key with its ids, hashes and numbers folded: `vitrine:1:task-deliveries:*:*`."""
+    parts = key.split(":")[:5]
+    return ":".join(
+        "*" if any(ch.isdigit() for ch in part) and len(part) > 1 or len(part) > 24 else part
+        for part in parts
+    )
+
+
+def fd_kinds(pid: int) -> dict[str, int]:
+    """A process's open file descriptors by what they point at (socket, pipe, anon_inode...)."""
+    kinds: Counter = Counter()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            kinds[target.split(":")[0] if ":" in target else "file"] += 1
+    except OSError:
+        pass
+    return dict(kinds)
 
 
 def client_connections(database_url: str) -> int | None:
@@ -169,38 +260,223 @@ def flat(early: list[float], late: list[float]) -> dict:
 def resource_verdict(sampler: Sampler, run_s: float) -> dict:
     """Per kind of process: the summed RSS and fds of the processes that lived through both
     windows, early against late. Processes born after the early window began (restarted by a
-    fault, or replacing one that was) are counted and shown apart, not judged; a kind with no
-    such survivor (every postgres process after a restart) is judged on all its processes."""
+    fault, or replacing one that was) are counted and shown apart, not judged with them. A
+    kind with no such survivor (the pool after a worker kill, postgres after a restart) is
+    judged on its last generation over that generation's own life: the processes born since
+    the oldest one alive at the end, from WARM_S after that birth to the end, first third
+    against last third (when at least MIN_JUDGED_S of it is left; else it is reported as too
+    young to judge). Comparing one generation's early life with another's late life would
+    judge two different processes doing different work, not a leak."""
     (e0, e1), (l0, l1) = windows_for(run_s)
     by_kind: dict[str, list[Series]] = defaultdict(list)
     for series in sampler.series.values():
         by_kind[series.kind].append(series)
+    end = max((s.points[-1][0] for s in sampler.series.values() if s.points), default=run_s)
     out = {}
     for kind, all_series in sorted(by_kind.items()):
         survivors = [s for s in all_series if s.born <= e0 and s.points and s.points[-1][0] >= l0]
-        basis = "survivors" if survivors else "all processes"
-        judged = survivors or all_series
+        windows = ((e0, e1), (l0, l1))
+        if survivors:
+            basis, judged = "survivors", survivors
+        else:
+            at_end = [
+                s for s in all_series if s.points and s.points[-1][0] >= end - 2 * SAMPLE_EVERY_S
+            ]
+            birth = min((s.born for s in at_end), default=end)
+            judged = [s for s in all_series if s.born >= birth - 1]
+            span = end - (birth + WARM_S)
+            basis = f"last generation (born at {birth:.0f} s)"
+            windows = ((birth + WARM_S, birth + WARM_S + span / 3), (end - span / 3, end + 1))
+            if span < MIN_JUDGED_S:
+                judged = []
+        (a0, a1), (b0, b1) = windows
         rss_early, rss_late, fd_early, fd_late = (
-            _sums(judged, e0, e1),
-            _sums(judged, l0, l1),
-            _sums(judged, e0, e1, 2),
-            _sums(judged, l0, l1, 2),
+            _sums(judged, a0, a1),
+            _sums(judged, b0, b1),
+            _sums(judged, a0, a1, 2),
+            _sums(judged, b0, b1, 2),
         )
         restarted = [s for s in all_series if s.born > e0]
+        too_young = {"judged": False, "why": "its last generation is too young to judge"}
         out[kind] = {
             "basis": basis,
+            "windows_s": [[round(a0), round(a1)], [round(b0), round(b1)]],
             "processes_judged": len(judged),
-            "rss_mb": flat(rss_early, rss_late),
-            "open_fds": flat(fd_early, fd_late),
+            "rss_mb": flat(rss_early, rss_late) if judged else too_young,
+            "open_fds": flat(fd_early, fd_late) if judged else too_young,
             "restarted_processes": len(restarted),
             "restarted_last_rss_mb": [round(s.points[-1][1], 1) for s in restarted if s.points][
                 :20
             ],
         }
+    out["redis_fds_by_kind"] = {
+        "early": _median_kinds([k for t, k in sampler.redis_fd_kinds if e0 <= t < e1]),
+        "late": _median_kinds([k for t, k in sampler.redis_fd_kinds if l0 <= t <= l1]),
+    }
+    if "redis" in out:
+        out["redis"]["rss_mb"] = {
+            "judged": False,
+            "why": "judged in redis_memory, each Redis process over its own life: its clients "
+            "and their buffers, its key families and TTLs, its RSS once its dataset is flat",
+            **{k: v for k, v in out["redis"]["rss_mb"].items() if k in ("early", "late")},
+        }
+    out["redis_memory"] = redis_verdict(sampler.redis)
     connections_early = [c for t, c in sampler.db_connections if e0 <= t < e1]
     connections_late = [c for t, c in sampler.db_connections if l0 <= t <= l1]
     out["db_connections"] = flat(connections_early, connections_late)
     return out
+
+
+def redis_verdict(points: list[dict]) -> dict:
+    """Redis holds caches (entries with a TTL), the broker's queues and a few lasting keys, so
+    its memory follows its working set, which a soak's distinct queries keep filling for as
+    long as the longest TTL (a query's vector: a day), well past an hour's run; and every
+    Redis kill starts an empty one. So each Redis process is judged over its own life (from
+    WARM_S after its start, first third against last third; not judged when under
+    MIN_JUDGED_S is left), by the flatness rule, on what a leak of ours would look like:
+    - its client connections, and the memory of their buffers (connections piling up, or a
+      client that stops reading), flat;
+    - every key family that grows carries a TTL on every key (then its rate and TTL bound it:
+      `projected_mb` is its size once as many expire as arrive); a family that grows with keys
+      that never expire fails (nothing would ever bound it);
+    - its RSS, by the same rule, once its working set has filled (its dataset flat over the
+      same windows); while the dataset still grows, RSS is reported, not judged."""
+    generations: list[list[dict]] = []
+    for point in points:
+        if not generations or generations[-1][-1]["pid"] != point["pid"]:
+            generations.append([])
+        generations[-1].append(point)
+    judged, failures = [], []
+    for life in generations:
+        verdict = _redis_life(life)
+        judged.append(verdict)
+        failures += [f"redis (pid {verdict['pid']}): {f}" for f in verdict.pop("failures", [])]
+    last_scan = next((p for p in reversed(points) if "families" in p), {})
+    return {
+        "processes": judged,
+        "failures": failures,
+        "client_commands_last": last_scan.get("client_cmds", {}),
+    }
+
+
+def _redis_life(life: list[dict]) -> dict:
+    born, last = life[0]["t"], life[-1]["t"]
+    out: dict = {"pid": life[0]["pid"], "from_s": round(born), "to_s": round(last)}
+    span = last - (born + WARM_S)
+    if span < MIN_JUDGED_S:
+        return {**out, "judged": False, "why": "lived too short to judge"}
+    (a0, a1), (b0, b1) = (born + WARM_S, born + WARM_S + span / 3), (last - span / 3, last + 1)
+    early = [p for p in life if a0 <= p["t"] < a1]
+    late = [p for p in life if b0 <= p["t"] < b1]
+
+    def rule(name: str) -> dict:
+        return flat([p[name] for p in early], [p[name] for p in late])
+
+    dataset, rss = rule("dataset_mb"), rule("rss_mb")
+    if not (dataset.get("judged") and dataset["ok"]) and rss.get("judged"):
+        rss = {**rss, "judged": False, "why": "working set still filling (dataset growing)"}
+    families, failures = {}, []
+    scans_early = [p["families"] for p in early if "families" in p]
+    scans_late = [p["families"] for p in late if "families" in p]
+    elapsed = max(1.0, (b0 + b1 - a0 - a1) / 2)  # between the windows' middles, seconds
+    for name in sorted({f for scan in scans_early + scans_late for f in scan}):
+        e = [scan.get(name, {}).get("keys", 0) for scan in scans_early]
+        lt = [scan.get(name, {}).get("keys", 0) for scan in scans_late]
+        verdict = flat(e, lt)
+        grows = bool(verdict.get("judged") and not verdict["ok"])
+        last_scan = scans_late[-1].get(name, {}) if scans_late else {}
+        family = {
+            "early": verdict.get("early"),
+            "late": verdict.get("late"),
+            "grows": grows,
+            "late_without_ttl": max(
+                (s.get(name, {}).get("without_ttl", 0) for s in scans_late), default=0
+            ),
+            "max_ttl_s": max((s.get(name, {}).get("max_ttl_s", 0) for s in scans_late), default=0),
+            "late_mb": last_scan.get("mb", 0),
+        }
+        if grows and last_scan.get("keys"):
+            per_key = last_scan.get("mb", 0) / last_scan["keys"]
+            rate = (verdict["late"] - verdict["early"]) / elapsed  # keys a second, net
+            family["projected_mb"] = round(rate * family["max_ttl_s"] * per_key, 1)
+        families[name] = family
+        if grows and family["late_without_ttl"]:
+            failures.append(
+                f"keys that never expire grow: {name} {verdict['early']} -> {verdict['late']}"
+            )
+    for name, check in (
+        ("clients", rule("clients")),
+        ("client_buffers_mb", rule("client_buffers_mb")),
+        ("rss_mb", rss),
+    ):
+        if check.get("judged") and not check["ok"]:
+            failures.append(f"{name} grew: {check['early']} -> {check['late']}")
+    return {
+        **out,
+        "judged": True,
+        "windows_s": [[round(a0), round(a1)], [round(b0), round(b1)]],
+        "clients": rule("clients"),
+        "client_buffers_mb": rule("client_buffers_mb"),
+        "rss_mb": rss,
+        "dataset_mb": dataset,
+        "keys": rule("keys"),
+        "families": families,
+        "failures": failures,
+    }
+
+
+def save_samples(sampler: Sampler, path: Path) -> None:
+    """Every sample of the run, for a look afterwards (the var dir is kept until the next)."""
+    import json
+
+    data = {
+        "series": [
+            {"kind": s.kind, "pid": s.pid, "born": s.born, "points": s.points}
+            for s in sampler.series.values()
+        ],
+        "db_connections": sampler.db_connections,
+        "redis": sampler.redis,
+        "redis_fd_kinds": sampler.redis_fd_kinds,
+    }
+    path.write_text(json.dumps(data, default=str))
+
+
+def load_samples(path: Path) -> Sampler:
+    """A finished run's samples (save_samples), to judge again."""
+    import json
+
+    data = json.loads(path.read_text())
+    sampler = Sampler.__new__(Sampler)
+    sampler.series = {
+        (s["pid"], s["born"]): Series(
+            s["kind"], s["pid"], s["born"], [tuple(p) for p in s["points"]]
+        )
+        for s in data["series"]
+    }
+    sampler.db_connections = [tuple(c) for c in data["db_connections"]]
+    sampler.redis = data["redis"]
+    sampler.redis_fd_kinds = [tuple(k) for k in data["redis_fd_kinds"]]
+    return sampler
+
+
+def resource_failures(resources: dict) -> list[str]:
+    """The resource checks that failed, in words."""
+    failures = list(resources.get("redis_memory", {}).get("failures", []))
+    for kind, figures in resources.items():
+        if kind in ("redis_memory", "redis_fds_by_kind"):
+            continue
+        for what in ("rss_mb", "open_fds") if kind != "db_connections" else ("",):
+            check = figures[what] if what else figures
+            if check.get("judged") and not check["ok"]:
+                failures.append(
+                    f"{kind} {what or 'count'} grew: {check['early']} -> {check['late']}"
+                )
+    return failures
+
+
+def _median_kinds(samples: list[dict]) -> dict:
+    names = {name for sample in samples for name in sample}
+    return {n: statistics.median(sample.get(n, 0) for sample in samples) for n in sorted(names)}
 
 
 def _sums(series: list[Series], t0: float, t1: float, column: int = 1) -> list[float]:
@@ -284,6 +560,25 @@ def index_verdict() -> dict:
         "stale_or_missing": len(stale),
         "without_vector": no_vector,
         "duplicate_vectors": duplicates,
+    }
+
+
+def killed_batches_verdict(batches: list[list[int]]) -> dict:
+    """The products of every embedding batch a worker kill interrupted: each one still in
+    the catalog is indexed from its current document in the active index (the batch was
+    re-delivered or swept, and nothing of it is lost)."""
+    from search.indexing.embedding import expected_hashes, stale_products
+    from search.indexing.indexes import active_index
+
+    products = {pid for batch in batches for pid in batch}
+    expected = {pid: h for pid, h in expected_hashes().items() if pid in products}
+    index = active_index()
+    stale = stale_products(index, expected) if index and expected else sorted(expected)
+    return {
+        "batches": len(batches),
+        "products": len(products),
+        "still_in_catalog": len(expected),
+        "unindexed": len(stale),
     }
 
 

@@ -20,6 +20,9 @@ from config import embedded
 from soak.stack import Stack, say
 
 SETTLE_S = 10.0
+EMBED_TASK = "search.tasks.embed_products"
+KILL_IMPORT_ROWS = 64  # the worker-kill's import: batches long enough to be caught running
+BUSY_WAIT_S = 120.0
 KINDS = (
     "worker_kill",
     "redis_kill",
@@ -70,6 +73,7 @@ class Faults(threading.Thread):
         self.skipped: list[str] = []
         self.counts: dict[str, int] = {}
         self.poison_ids: list[str] = []
+        self.killed_batches: list[list[int]] = []  # products of the batches killed mid-run
 
     def run(self) -> None:
         for at, kind in self.plan:
@@ -95,20 +99,65 @@ class Faults(threading.Thread):
     # --- the faults ----------------------------------------------------------------------
 
     def worker_kill(self, w: Window) -> None:
-        """kill -9 mid-batch: an import is requested, then the kill waits (up to 60 s) for the
-        worker's pool process to be busy. Every other time the whole worker (main process,
-        pool, beat) dies and the soak restarts it; otherwise only the pool process running
-        the task, which Celery's main process replaces."""
+        """kill -9 mid-batch: an import of KILL_IMPORT_ROWS rows is requested, then the kill
+        waits (up to BUSY_WAIT_S) until the worker says it is executing an embedding batch
+        (`celery inspect active`), and kills it there. Every other time the whole worker
+        (main process, pool, beat) dies and the soak restarts it; otherwise only the pool
+        process running the batch, which Celery's main process replaces. The batch's products
+        are kept: the end check proves each is indexed from its current document."""
+        self.admin.next_import_rows = KILL_IMPORT_ROWS
         self.admin.import_now.set()
         whole = self.counts.get("worker_kill", 0) % 2 == 0
         w.detail["what"] = "whole worker (main, pool, beat)" if whole else "pool process"
-        w.detail["busy"] = self._wait_busy(60)
+        t = time.monotonic()
+        batch = self._wait_embedding(BUSY_WAIT_S)
+        w.detail["busy"] = batch is not None
+        if batch is None:
+            w.detail["busy_wait_s"] = round(time.monotonic() - t, 1)
+            say(f"worker_kill: no embedding batch seen within {BUSY_WAIT_S:.0f} s; killing anyway")
+        else:
+            w.detail["batch"] = {
+                "task_id": batch["id"],
+                "products": len(batch["product_ids"]),
+                "running_s": batch["running_s"],
+            }
+            self.killed_batches.append(batch["product_ids"])
         if whole:
             self.stack.kill_worker_group()
         else:
-            for pid in self.stack.pool_pids():
-                os.kill(pid, signal.SIGKILL)
+            pids = [batch["worker_pid"]] if batch else self.stack.pool_pids()
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self._wait_worker_answers(120)
+
+    def _wait_embedding(self, timeout: float) -> dict | None:
+        """The embedding batch the worker is executing, once it executes one."""
+        from config.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.stop.is_set():
+            try:
+                active = app.control.inspect(timeout=1.0).active() or {}
+            except Exception:
+                active = {}
+            for tasks in active.values():
+                for task in tasks:
+                    args = task.get("args") or []
+                    # A batch of several products, not an edit's one product, while time allows
+                    least = 8 if time.monotonic() < deadline - 30 else 1
+                    if task.get("name") == EMBED_TASK and args and len(args[0] or ()) >= least:
+                        started = task.get("time_start") or time.time()
+                        return {
+                            "id": task["id"],
+                            "product_ids": list(args[0]),
+                            "worker_pid": task.get("worker_pid"),
+                            "running_s": round(max(0.0, time.time() - started), 2),
+                        }
+            time.sleep(0.2)
+        return None
 
     def redis_kill(self, w: Window) -> None:
         pid = int((self.stack.root / "redis" / "redis.pid").read_text().strip())
@@ -196,18 +245,6 @@ class Faults(threading.Thread):
         w.detail["free_mb"] = round(psutil.disk_usage(str(self.stack.media)).free / 2**20, 1)
 
     # --- waiting for recovery --------------------------------------------------------------
-
-    def _wait_busy(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for pid in self.stack.pool_pids():
-                try:
-                    if psutil.Process(pid).cpu_percent(interval=0.5) > 30:
-                        return True
-                except psutil.Error:
-                    continue
-            time.sleep(0.2)
-        return False
 
     def _wait_worker_answers(self, timeout: float) -> None:
         from config.celery import app

@@ -35,12 +35,22 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--shoppers", type=int, default=4, help="shopper threads")
     p.add_argument("--demo-limit", type=int, default=150, help="demo products to start with")
     p.add_argument("--json-out", help="also write the verdict to this file")
+    p.add_argument(
+        "--judge-samples",
+        metavar="SAMPLES_JSON",
+        help="judge a finished run's resources again from its log/samples.json (with --minutes)",
+    )
     return p.parse_args(argv)
 
 
 def run(argv: list[str] | None = None) -> int:
     args = parse(argv)
     run_s = args.minutes * 60
+    if args.judge_samples:
+        resources = checks.resource_verdict(checks.load_samples(Path(args.judge_samples)), run_s)
+        failures = checks.resource_failures(resources)
+        print(json.dumps({"failures": failures, "resources": resources}, default=str))
+        return 1 if failures else 0
     root = Path(args.var_dir).resolve()
     stack = Stack(root, port=args.port, gunicorn_workers=max(2, args.web_workers), run_s=run_s)
     verdict: dict = {
@@ -141,6 +151,7 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
     windows = [(w.start, w.end) for w in faults.windows]
     traffic = checks.request_verdict(recorder.samples, windows)
     resources = checks.resource_verdict(sampler, run_s)
+    checks.save_samples(sampler, stack.root / "log" / "samples.json")
     parked = list(ParkedTask.objects.values_list("task_id", "task_name"))
     connection.close()
     poison = {
@@ -162,13 +173,12 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
     if traffic["5xx_outside_windows"] or traffic["unanswered_outside_windows"]:
         n5, n0 = traffic["5xx_outside_windows"], traffic["unanswered_outside_windows"]
         failures.append(f"{n5} 5xx and {n0} unanswered requests outside the fault windows")
-    for kind, figures in resources.items():
-        for what in ("rss_mb", "open_fds") if kind != "db_connections" else ("",):
-            check = figures[what] if what else figures
-            if check.get("judged") and not check["ok"]:
-                failures.append(
-                    f"{kind} {what or 'count'} grew: {check['early']} -> {check['late']}"
-                )
+    failures += checks.resource_failures(resources)
+    killed = checks.killed_batches_verdict(faults.killed_batches)
+    if killed["unindexed"]:
+        failures.append(f"killed batches: {killed['unindexed']} products not indexed")
+    if faults.counts.get("worker_kill") and not killed["batches"]:
+        failures.append("no worker kill caught an embedding batch running")
     if poison["parked"] != poison["sent"] or poison["other_tasks_parked"]:
         failures.append(f"parked tasks: {poison}")
     failures += [
@@ -205,6 +215,7 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
         },
         "model_switch": switch,
         "poison": poison,
+        "killed_batches": killed,
         "traffic": traffic,
         "resources": resources,
         "media": stack.media_note,

@@ -24,7 +24,8 @@ from config import embedded
 
 MANAGE = str(ROOT / "manage.py")
 POISON_MODULE = "tests.support.poison_tasks"  # loaded into the worker for the poison fault
-KINDS = ("web", "worker", "beat", "postgres", "redis")
+KINDS = ("web", "worker", "worker_pool", "beat", "postgres", "redis")
+POOL_ASK_EVERY_S = 30.0  # the worker is asked for its pool's pids at most this often...
 
 
 def say(message: str) -> None:
@@ -74,6 +75,9 @@ class Stack:
         self._stop = threading.Event()
         self._watch: threading.Thread | None = None
         self.pg_user = "pgserver" if os.geteuid() == 0 else None
+        # The worker's pool pids, as the worker last said them: (main pid, pids, when asked).
+        self._pool: tuple[int, set[int], float] = (0, set(), 0.0)
+        self._beat: tuple[int, float] | None = None  # (pid, create time) once told apart
 
     @property
     def url(self) -> str:
@@ -197,8 +201,8 @@ class Stack:
 
     def processes(self) -> dict[str, list[psutil.Process]]:
         """The live processes of each kind: web (runserver, gunicorn's master and workers),
-        worker (Celery's main and pool processes), beat (the beat process inside the worker),
-        postgres, redis."""
+        worker (Celery's main process), worker_pool (its prefork pool), beat (the beat process
+        `-B` forks beside the pool, as `make run` starts it), postgres, redis."""
         found: dict[str, list[psutil.Process]] = {kind: [] for kind in KINDS}
         for name in ("runserver", "gunicorn", "worker"):
             proc = self.children.procs.get(name)
@@ -209,13 +213,12 @@ class Stack:
                 tree = [top, *top.children(recursive=True)]
             except psutil.Error:
                 continue
-            for p in tree:
-                if name != "worker":
-                    found["web"].append(p)
-                elif p.pid != top.pid and _is_beat(p, self.root):
-                    found["beat"].append(p)
-                else:
-                    found["worker"].append(p)
+            if name != "worker":
+                found["web"] += tree
+                continue
+            found["worker"].append(top)
+            for kind, p in self._worker_children(top.pid, tree[1:]):
+                found[kind].append(p)
         pg = str(self.root / "pg")
         redis_sock = str(self.root / "redis")
         for p in psutil.process_iter(["name", "cmdline"]):
@@ -229,6 +232,53 @@ class Stack:
                 continue
         return found
 
+    def _worker_children(self, main: int, children: list[psutil.Process]) -> list:
+        """(kind, process) for the worker's children: pool or beat. Both are forks of the main
+        process and look alike from outside (same command line; no process title without
+        setproctitle), so the worker is asked which pids its pool has. Beat is the one child
+        left when every pool pid it named is there and nothing else is (a pool process being
+        replaced right then is not taken for beat); once known it is remembered by pid and
+        start time (it lives as long as the main process)."""
+        if self._pool[0] != main:  # a new worker (restarted): its beat is a new process
+            self._beat = None
+        keyed = []
+        for p in children:
+            try:
+                keyed.append(((p.pid, p.create_time()), p))
+            except psutil.Error:
+                continue
+        others = [p for key, p in keyed if key != self._beat]
+        pool_main, pool, asked = self._pool
+        unknown = [p for p in others if p.pid not in pool]
+        if pool_main != main or (unknown and time.monotonic() - asked > POOL_ASK_EVERY_S):
+            pool = self.ask_pool(main)
+            unknown = [p for p in others if p.pid not in pool]
+        if (
+            self._beat is None
+            and pool
+            and len(unknown) == 1
+            and pool <= {p.pid for p in others}
+            and unknown[0].ppid() == main
+        ):
+            self._beat = (unknown[0].pid, unknown[0].create_time())
+        # A child not known yet (the worker did not answer) is counted with the pool.
+        return [("beat" if key == self._beat else "worker_pool", p) for key, p in keyed]
+
+    def ask_pool(self, main: int) -> set[int]:
+        """The pool's pids, from the worker itself (`celery inspect stats`)."""
+        from config.celery import app
+
+        pool: set[int] = set()
+        try:
+            for stats in (app.control.inspect(timeout=2.0).stats() or {}).values():
+                if stats.get("pid") == main:
+                    pool = {int(pid) for pid in stats["pool"]["processes"]}
+        except Exception:
+            pool = set()
+        if pool:
+            self._pool = (main, pool, time.monotonic())
+        return pool
+
     def gunicorn_workers_pids(self) -> list[int]:
         proc = self.children.procs.get("gunicorn")
         try:
@@ -237,9 +287,8 @@ class Stack:
             return []
 
     def pool_pids(self) -> list[int]:
-        return [
-            p.pid for p in self.processes()["worker"] if p.pid != self.children.procs["worker"].pid
-        ]
+        """The worker's pool processes (never beat, which runs beside them)."""
+        return [p.pid for p in self.processes()["worker_pool"]]
 
     # --- stop --------------------------------------------------------------------------------
 
@@ -265,15 +314,6 @@ class Stack:
         except Exception as exc:
             say(f"could not stop PostgreSQL: {exc}")
         self.unmount_media()
-
-
-def _is_beat(proc: psutil.Process, root: Path) -> bool:
-    """Beat runs inside the worker (-B) as a child that keeps the schedule file open."""
-    schedule = str(root / "run" / "celerybeat-schedule")
-    try:
-        return any(f.path.startswith(schedule) for f in proc.open_files())
-    except psutil.Error:
-        return False
 
 
 def _postmaster_of(proc: psutil.Process, pgdata: str) -> bool:

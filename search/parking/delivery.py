@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from celery import Task
+from celery import Task, states
 from celery.exceptions import Reject
 from django.conf import settings
 
@@ -61,6 +61,18 @@ class CountedTask(Task):
             raise Reject("could not park it", requeue=True) from None
         # Dropped, not run: requeue=False acknowledges the message for good.
         raise Reject(f"parked after {deliveries} deliveries", requeue=False)
+
+    def after_return(self, status, retval, task_id, args, kwargs, einfo) -> None:
+        # Done or replaced by a retry: the message is acknowledged and never comes back. A
+        # failure keeps its count and error until the window ends (best kept for a look).
+        if status not in (states.SUCCESS, states.RETRY) or not self._counted():
+            return
+        from search.parking import services
+
+        try:
+            services.forget_deliveries(task_id=task_id, attempt=self.request.retries or 0)
+        except Exception:  # best effort: the keys expire with the window anyway
+            logger.warning("could not forget the deliveries of task %s", task_id, exc_info=True)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         if not self._counted():

@@ -73,3 +73,98 @@ def test_every_fault_is_scheduled_in_order_inside_the_run_and_more_often_in_long
     for plan, run_s in ((short, 600), (hour, 3600)):
         times = [at for at, _ in plan]
         assert times == sorted(times) and 0.15 * run_s <= times[0] and times[-1] <= 0.85 * run_s
+
+
+def test_redis_keys_are_grouped_in_families_with_their_ids_and_hashes_folded(soak):
+    checks, _ = soak
+    family = checks.key_family
+    assert family("vitrine:1:task-deliveries:0b6c1f52-7a0e-4f4e-9d0e-2f5f3c1d9a77:0:first") == (
+        "vitrine:1:task-deliveries:*:0"
+    )
+    assert family("vitrine:1:search:qvec:1:5f2a9c0d") == "vitrine:1:search:qvec:1"
+    assert family("_kombu.binding.embed") == "_kombu.binding.embed"
+
+
+def _redis_life(pid, start, end, *, dataset, rss, clients=20, family=None, no_ttl=0):
+    """Samples of one Redis process every 10 s; dataset, rss and the family's key count as
+    functions of the process's age."""
+    points = []
+    for t in range(start, end, 10):
+        age = t - start
+        point = {
+            "t": float(t), "pid": pid, "rss_mb": rss(age), "dataset_mb": dataset(age),
+            "clients": clients, "client_buffers_mb": 0.4, "keys": 100,
+        }  # fmt: skip
+        if t % 30 == 0 and family:
+            keys = family(age)
+            point["families"] = {
+                "vitrine:1:search:qvec:1": {"keys": keys, "without_ttl": no_ttl * keys,
+                                            "max_ttl_s": 86400, "mb": keys / 500},
+            }  # fmt: skip
+        points.append(point)
+    return points
+
+
+def test_a_redis_filling_caches_with_ttls_passes_and_its_rss_is_reported_not_judged(soak):
+    checks, _ = soak
+    life = _redis_life(
+        1, 0, 1800, dataset=lambda a: 1 + a / 100, rss=lambda a: 5 + a / 100, family=lambda a: a
+    )
+    verdict = checks.redis_verdict(life)
+    assert verdict["failures"] == []
+    (judged,) = verdict["processes"]
+    assert judged["families"]["vitrine:1:search:qvec:1"]["grows"]
+    assert not judged["rss_mb"]["judged"] and "filling" in judged["rss_mb"]["why"]
+
+
+def test_redis_keys_that_never_expire_growing_fail_and_so_does_rss_once_the_dataset_is_flat(soak):
+    checks, _ = soak
+    never_expire = _redis_life(
+        1, 0, 1800, dataset=lambda a: 5, rss=lambda a: 10, family=lambda a: a, no_ttl=1
+    )
+    assert any("never expire" in f for f in checks.redis_verdict(never_expire)["failures"])
+    swelling = _redis_life(1, 0, 1800, dataset=lambda a: 5, rss=lambda a: 10 + a / 60)
+    assert any("rss_mb grew" in f for f in checks.redis_verdict(swelling)["failures"])
+    piling_up = _redis_life(1, 0, 1800, dataset=lambda a: 5, rss=lambda a: 10, clients=20)
+    for point in piling_up:
+        point["clients"] = 20 + int(point["t"] / 100)
+    assert any("clients grew" in f for f in checks.redis_verdict(piling_up)["failures"])
+
+
+def test_a_restarted_redis_is_judged_over_its_own_life_not_against_the_one_before(soak):
+    checks, _ = soak
+    # Redis killed at 20 minutes; the empty one started after it fills quickly and settles
+    # higher than the first had (other queries), but neither grows within its own life once
+    # warm: nothing fails, though the late minutes are above the early ones.
+    first = _redis_life(1, 0, 1200, dataset=lambda a: 9, rss=lambda a: 12)
+    second = _redis_life(
+        2, 1200, 3600, dataset=lambda a: min(9, a / 5), rss=lambda a: min(20, 4 + a / 3)
+    )
+    short = _redis_life(3, 3600, 3700, dataset=lambda a: 1, rss=lambda a: 4)
+    verdict = checks.redis_verdict(first + second + short)
+    assert verdict["failures"] == []
+    assert [p["judged"] for p in verdict["processes"]] == [True, True, False]
+
+
+def test_a_kind_whose_processes_were_all_replaced_is_judged_on_its_last_generation(soak):
+    checks, _ = soak
+
+    class Samples:
+        redis, redis_fd_kinds, db_connections = [], [], []
+
+    def pool(pid, born, end, rss):
+        points = [(t, rss(t - born), 20) for t in range(born, end, 10)]
+        return checks.Series("worker_pool", pid, born, points)
+
+    samples = Samples()
+    # The first pool process died at 20 minutes; its successor, bigger (another batch
+    # size) but flat over its own life, is not a leak.
+    samples.series = {1: pool(1, 0, 1200, lambda a: 430), 2: pool(2, 1200, 3600, lambda a: 600)}
+    verdict = checks.resource_verdict(samples, 3600)["worker_pool"]
+    assert verdict["basis"].startswith("last generation") and verdict["rss_mb"]["ok"]
+    # The same successor growing over its own life is one.
+    samples.series[2] = pool(2, 1200, 3600, lambda a: 600 + a / 10)
+    assert not checks.resource_verdict(samples, 3600)["worker_pool"]["rss_mb"]["ok"]
+    # One born 2 minutes before the end is too young to say.
+    samples.series[2] = pool(2, 3480, 3600, lambda a: 600)
+    assert not checks.resource_verdict(samples, 3600)["worker_pool"]["rss_mb"]["judged"]

@@ -114,3 +114,57 @@ def test_a_photo_is_stored_once_whichever_path_sent_it(png_bytes):
     assert (imported.width, imported.height, imported.checksum) == (
         attached.width, attached.height, attached.checksum,
     )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_product_deleted_while_a_worker_adds_a_row_pointing_at_it_is_deleted():
+    # The soak's admin got a 500 deleting a product while the click-signal refresh rewrote
+    # the product's rows: a row added while the cascade deleted the old ones committed before
+    # the product's own row went, and the foreign key failed the delete's commit. Here such a
+    # row commits at that very moment: a receiver on its model makes the cascade look for the
+    # rows first and delete them by id, which leaves a moment to commit in between.
+    import threading
+
+    from django.db import IntegrityError, connection, transaction
+    from django.db.models.signals import pre_delete
+
+    from search.insights.models import ClickSignal
+
+    product, _ = services.upsert_product(sku="RACE-1", name="Race")
+    collected, finished = threading.Event(), threading.Event()
+    worker: dict[str, object] = {}
+
+    def add_a_row_pointing_at_it() -> None:
+        try:
+            with transaction.atomic():
+                ClickSignal.objects.create(normalised_query="race", product_id=product.pk)
+                collected.wait(10)  # commit once the delete has looked for such rows
+        except IntegrityError as exc:  # the delete won: the worker's row cannot point at it
+            worker["error"] = exc
+        finally:
+            connection.close()
+            finished.set()
+
+    def cascade_looked(sender, **kwargs) -> None:
+        collected.set()
+        finished.wait(1)  # let the worker commit now, if nothing holds it back
+
+    thread = threading.Thread(target=add_a_row_pointing_at_it)
+    thread.start()
+
+    def looked_at_its_rows(sender, **kwargs) -> None:
+        pass
+
+    pre_delete.connect(looked_at_its_rows, sender=ClickSignal)
+    pre_delete.connect(cascade_looked, sender=Product)
+    try:
+        assert services.delete_product(sku="RACE-1")
+    finally:
+        pre_delete.disconnect(cascade_looked, sender=Product)
+        pre_delete.disconnect(looked_at_its_rows, sender=ClickSignal)
+        collected.set()
+        thread.join(10)
+
+    assert not Product.objects.filter(sku="RACE-1").exists()
+    assert not ClickSignal.objects.filter(product_id=product.pk).exists()
+    assert isinstance(worker.get("error"), IntegrityError)

@@ -37,5 +37,8 @@ def test_ten_minutes_of_traffic_and_faults_lose_nothing_and_leave_nothing(tmp_pa
                 "web_worker_kill", "poison_task", "media_disk_full"}  # fmt: skip
     assert set(verdict["faults"]) == expected
     assert verdict["poison"]["parked"] == verdict["poison"]["sent"] >= 1
+    # The worker kill caught an embedding batch running, and none of its products was lost.
+    assert verdict["killed_batches"]["batches"] >= 1
+    assert verdict["killed_batches"]["unindexed"] == 0
     assert verdict["admin"]["imported"] > 0 and verdict["admin"]["edited"] > 0
     assert verdict["model_switch"].get("back_s") and not verdict["model_switch"].get("error")
