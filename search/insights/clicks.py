@@ -297,6 +297,9 @@ def _refresh(queries: list[str], min_visitors: int) -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"queries": queries})
         pairs = cursor.fetchall()
+    shown = ClickSignal.objects.filter(normalised_query__in=queries).values_list("product_id")
+    alive = _lock_products({pid for _, pid, *_ in pairs} | {pid for (pid,) in shown})
+    pairs = [pair for pair in pairs if pair[1] in alive]
     old = {
         (row.normalised_query, row.product_id): row
         for row in ClickSignal.objects.filter(normalised_query__in=queries)
@@ -312,6 +315,27 @@ def _refresh(queries: list[str], min_visitors: int) -> tuple[int, int]:
     products = {pid for _, pid in old} | {pid for _, pid, *_ in pairs}
     changed = _refresh_products(products, min_visitors, old_boosts=old)
     return changed, len(pairs)
+
+
+# FOR KEY SHARE: what a row pointing at the product needs kept (it only waits for a delete),
+# taken in id order as a delete takes its products, before any click row is touched.
+_LOCK_PRODUCTS_SQL = """
+SELECT id FROM {product} WHERE id = ANY(%(ids)s) ORDER BY id FOR KEY SHARE
+"""
+
+
+def _lock_products(products: set[int]) -> set[int]:
+    """Lock these products against deletion for this transaction and return those that
+    still exist. A product delete locks its products first, then deletes their click rows;
+    taking the products first here too (in the same order) means one waits for the other
+    instead of each holding what the other needs (the soak saw that deadlock)."""
+    if not products:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LOCK_PRODUCTS_SQL.format(product=Product._meta.db_table), {"ids": sorted(products)}
+        )
+        return {pid for (pid,) in cursor.fetchall()}
 
 
 def _refresh_products(

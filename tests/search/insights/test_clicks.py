@@ -204,3 +204,55 @@ def test_a_products_own_signal_covers_all_its_queries(shop):
     learn()
     own = ClickSignal.objects.get(normalised_query="", product__sku=before[7])
     assert own.visitors == 24 and own.boost > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_product_deleted_while_its_clicks_are_refreshed_is_deleted_and_the_refresh_ends():
+    """The soak's deadlock: a delete locks its product and then deletes the product's click
+    rows, while the refresh rewrote click rows and then needed the product. Now the refresh
+    takes its products first and waits for the delete: both finish, the product is gone."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from catalog import services as catalog
+    from catalog.models import Product
+
+    shown = []
+    for i in range(4):
+        product, _ = catalog.upsert_product(sku=f"DL-{i}", name=f"Walking shoe {i}")
+        shown.append(product.sku)
+    shoppers_click(shown, "DL-2", visitors=12)
+    refresh_click_signal()  # the product has click rows to delete
+    shoppers_click(shown, "DL-2", visitors=3, first=100)  # and new clicks to refresh
+    assert ClickSignal.objects.filter(product__sku="DL-2").exists()
+
+    locked, release, deleted = threading.Event(), threading.Event(), []
+
+    def delete_in_two_steps() -> None:
+        try:
+            with transaction.atomic():  # as delete_products: lock first, then delete
+                list(Product.objects.select_for_update().filter(sku="DL-2"))
+                locked.set()
+                release.wait(10)
+                deleted.append(Product.objects.filter(sku="DL-2").delete()[0])
+        finally:
+            connections.close_all()
+
+    deleter = threading.Thread(target=delete_in_two_steps)
+    deleter.start()
+    assert locked.wait(10)
+    # The refresh waits for the delete's lock; let the delete go on while it waits.
+    threading.Timer(1.0, release.set).start()
+    report = refresh_click_signal()
+    deleter.join(10)
+    assert deleted and deleted[0] > 0 and not deleter.is_alive()
+    assert report.queries == 1
+    assert not Product.objects.filter(sku="DL-2").exists()
+    assert not ClickSignal.objects.filter(product_id__isnull=True).exists()
+    with connection.cursor() as cursor:  # no click row points at a product that is gone
+        cursor.execute(
+            "SELECT count(*) FROM search_clicksignal s"
+            " LEFT JOIN catalog_product p ON p.id = s.product_id WHERE p.id IS NULL"
+        )
+        assert cursor.fetchone()[0] == 0
