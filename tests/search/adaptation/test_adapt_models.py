@@ -116,8 +116,13 @@ def test_a_dual_encoder_adapts_its_text_side_and_keeps_reading_photos(
     settings, tmp_path, tiny_clip, png_bytes
 ):
     from catalog import services as catalog
+    from catalog.models import Product
     from search.indexing.embedding import embed_products
 
+    # A shop whose only model is the dual encoder (a worker of an earlier test may still
+    # have committed an index of the default model after that test's flush).
+    SearchIndex.objects.all().delete()
+    Product.objects.all().delete()
     settings.VITRINE_EMBEDDER = str(tiny_clip)
     settings.VITRINE_ADAPT_MODEL_DIR = tmp_path / "models"
     ids = []
