@@ -65,6 +65,17 @@ def _leg_threads_closed_before_the_database_is_dropped(django_db_setup):
 
 
 @pytest.fixture
+def no_embedding_queue(monkeypatch):
+    """Product writes queue no embedding: for a transactional test that embeds in-process,
+    whose commits the integration tests' Celery worker (up for the rest of a full run) would
+    otherwise also take, racing the test and its flush."""
+    from search import receivers
+
+    monkeypatch.setattr(receivers, "schedule_embedding", lambda ids: None)
+    monkeypatch.setattr(receivers, "enqueue_embedding", lambda ids: None)
+
+
+@pytest.fixture
 def png_bytes():
     """A real PNG of the given colour and size."""
 

@@ -113,18 +113,15 @@ def test_bad_options_are_refused_with_the_reason(db, options, message):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_dual_encoder_adapts_its_text_side_and_keeps_reading_photos(
-    settings, tmp_path, tiny_clip, png_bytes, monkeypatch
+    settings, tmp_path, tiny_clip, png_bytes, no_embedding_queue
 ):
     from catalog import services as catalog
     from catalog.models import Product
-    from search import receivers
     from search.indexing.embedding import embed_products
 
-    # Embedded here, in this process, with the dual encoder only: the products' commits
-    # must not also reach a Celery worker (in a full run the integration tests' worker is
-    # up, with the default model, and would make its index the active one first).
-    monkeypatch.setattr(receivers, "schedule_embedding", lambda ids: None)
-    monkeypatch.setattr(receivers, "enqueue_embedding", lambda ids: None)
+    # Embedded here, in this process, with the dual encoder only (no_embedding_queue: in a
+    # full run the integration tests' worker, with the default model, would make its index
+    # the active one first).
     SearchIndex.objects.all().delete()
     Product.objects.all().delete()
     settings.VITRINE_EMBEDDER = str(tiny_clip)

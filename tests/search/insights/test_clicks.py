@@ -207,7 +207,9 @@ def test_a_products_own_signal_covers_all_its_queries(shop):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_product_deleted_while_its_clicks_are_refreshed_is_deleted_and_the_refresh_ends():
+def test_a_product_deleted_while_its_clicks_are_refreshed_is_deleted_and_the_refresh_ends(
+    no_embedding_queue,
+):
     """The soak's deadlock: a delete locks its product and then deletes the product's click
     rows, while the refresh rewrote click rows and then needed the product. Now the refresh
     takes its products first and waits for the delete: both finish, the product is gone."""

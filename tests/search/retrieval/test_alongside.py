@@ -37,7 +37,7 @@ def ranked(query: str) -> tuple[list[int], int]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_hybrid_search_finds_the_same_with_its_legs_side_by_side(
-    settings, keyword_leg_threads, monkeypatch
+    settings, keyword_leg_threads, monkeypatch, no_embedding_queue
 ):
     ids = []
     for sku, name, category, description in SMALL_CATALOG:
