@@ -16,7 +16,7 @@ from pathlib import Path
 
 from suite.servers import machine_description
 
-from soak import checks
+from soak import checks, outcome
 from soak.admin import Admin
 from soak.faults import Faults, schedule
 from soak.stack import Stack, say
@@ -73,7 +73,7 @@ def run(argv: list[str] | None = None) -> int:
         stop.set()
         say("stopping everything the soak started")
         stack.stop()
-        left = checks.leftovers(root)
+        left = outcome.leftovers(root)
         verdict["processes_left_behind"] = left
         verdict["media_unmounted"] = not stack.media_mounted
         if left:
@@ -138,16 +138,16 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
     # too, so the wait is bounded by the cooldown, not by chance.
     catch_up_s = settings.VITRINE_SWEEP_COOLDOWN_S + 180
     deadline = time.monotonic() + catch_up_s
-    index = checks.index_verdict()
+    index = outcome.index_verdict()
     before = index["unindexed"]
     while index["unindexed"] and time.monotonic() < deadline:
         sweep_stale_products(batch_size=settings.VITRINE_SWEEP_BATCH_SIZE)
         time.sleep(20)
-        index = checks.index_verdict()
+        index = outcome.index_verdict()
     index["unindexed_before_catch_up"] = before
     index["catch_up_s"] = round(catch_up_s - max(0.0, deadline - time.monotonic()), 1)
 
-    catalog = checks.catalog_verdict(ledger)
+    catalog = outcome.catalog_verdict(ledger)
     windows = [(w.start, w.end) for w in faults.windows]
     traffic = checks.request_verdict(recorder.samples, windows)
     resources = checks.resource_verdict(sampler, run_s)
@@ -174,7 +174,7 @@ def soak(stack: Stack, args: argparse.Namespace, run_s: float, stop: threading.E
         n5, n0 = traffic["5xx_outside_windows"], traffic["unanswered_outside_windows"]
         failures.append(f"{n5} 5xx and {n0} unanswered requests outside the fault windows")
     failures += checks.resource_failures(resources)
-    killed = checks.killed_batches_verdict(faults.killed_batches)
+    killed = outcome.killed_batches_verdict(faults.killed_batches)
     if killed["unindexed"]:
         failures.append(f"killed batches: {killed['unindexed']} products not indexed")
     if faults.counts.get("worker_kill") and not killed["batches"]:
