@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.adaptation.pseudo_queries import TrainingPair
-from search.adaptation.training import Progress, batches
+from search.adaptation.training import Progress, batches, take_step
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,7 @@ def train_reranker(
                 docs.append(documents[pid])
                 labels.append(label)
         loss = loss_fn([queries, docs], torch.tensor(labels, device=model.device))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        report.losses.append(round(float(loss.detach()), 4))
+        report.losses.append(take_step(loss, model, optimizer, schedule))
         report.steps = step
         progress("training the reranker", step, settings.steps)
     report.seconds = time.perf_counter() - started

@@ -91,6 +91,19 @@ def check_adaptable(embedder) -> None:
         )
 
 
+def take_step(loss, model, optimizer, schedule) -> float:
+    """One optimiser step on `loss` (gradients clipped at norm 1, the schedule advanced, the
+    gradients cleared); the loss, rounded for the run's report."""
+    import torch  # heavy: only a training process needs it
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    schedule.step()
+    optimizer.zero_grad()
+    return round(float(loss.detach()), 4)
+
+
 def batches(
     pairs: Sequence[TrainingPair], *, batch_size: int, steps: int, rng: random.Random
 ) -> list[list[TrainingPair]]:
@@ -216,12 +229,7 @@ def train_embedder(
         ]
         features = [batch_to_device(model.preprocess(c), model.device) for c in columns]
         loss = loss_fn(features, torch.zeros(len(batch)))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        report.losses.append(round(float(loss.detach()), 4))
+        report.losses.append(take_step(loss, model, optimizer, schedule))
         report.steps = step
         progress("training the embedder", step, settings.steps)
         if step % settings.check_every == 0 or step == settings.steps:
