@@ -20,6 +20,7 @@ from config import embedded
 from soak.stack import Stack, say
 
 SETTLE_S = 10.0
+LONG_RUN_S = 1800.0  # a run this long gets a quiet second half (see schedule)
 EMBED_TASK = "search.tasks.embed_products"
 KILL_IMPORT_ROWS = 64  # the worker-kill's import: batches long enough to be caught running
 BUSY_WAIT_S = 120.0
@@ -46,7 +47,12 @@ class Window:
 def schedule(run_s: float, *, seed: int = 1) -> list[tuple[float, str]]:
     """(seconds after the traffic starts, fault) for the run: every kind `rounds` times,
     shuffled within each round, spread evenly between 15% and 85% of the run (the tail lets
-    the shop settle before the checks). 60 minutes: each fault 3 times; 10 minutes: once."""
+    the shop settle before the checks). 60 minutes: each fault 3 times; 10 minutes: once.
+
+    A run of 30 minutes or more puts its faults between 10% and 50% of it instead: the faults
+    restart every pool process and PostgreSQL, so only a quiet second half (traffic and admin
+    work go on) leaves a last generation old enough to judge by the flatness rule, minutes
+    5-15 of its life against its last ten (see checks.resource_verdict)."""
     rounds = max(1, round(run_s / 1200))
     rng = random.Random(seed)
     order: list[str] = []
@@ -54,7 +60,9 @@ def schedule(run_s: float, *, seed: int = 1) -> list[tuple[float, str]]:
         kinds = list(KINDS)
         rng.shuffle(kinds)
         order += kinds
-    first, last = 0.15 * run_s, 0.85 * run_s
+    first, last = (
+        (0.10 * run_s, 0.50 * run_s) if run_s >= LONG_RUN_S else (0.15 * run_s, 0.85 * run_s)
+    )
     step = (last - first) / max(1, len(order) - 1)
     return [(first + i * step, kind) for i, kind in enumerate(order)]
 

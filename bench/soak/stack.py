@@ -24,7 +24,7 @@ from config import embedded
 
 MANAGE = str(ROOT / "manage.py")
 POISON_MODULE = "tests.support.poison_tasks"  # loaded into the worker for the poison fault
-KINDS = ("web", "worker", "worker_pool", "beat", "postgres", "redis")
+KINDS = ("web", "worker", "worker_pool", "beat", "postgres", "postgres_checkpointer", "redis")
 POOL_ASK_EVERY_S = 30.0  # the worker is asked for its pool's pids at most this often...
 
 
@@ -202,7 +202,8 @@ class Stack:
     def processes(self) -> dict[str, list[psutil.Process]]:
         """The live processes of each kind: web (runserver, gunicorn's master and workers),
         worker (Celery's main process), worker_pool (its prefork pool), beat (the beat process
-        `-B` forks beside the pool, as `make run` starts it), postgres, redis."""
+        `-B` forks beside the pool, as `make run` starts it), postgres, postgres_checkpointer
+        (apart: see checks.resource_verdict), redis."""
         found: dict[str, list[psutil.Process]] = {kind: [] for kind in KINDS}
         for name in ("runserver", "gunicorn", "worker"):
             proc = self.children.procs.get(name)
@@ -225,7 +226,8 @@ class Stack:
             try:
                 cmd = " ".join(p.info["cmdline"] or [])
                 if p.info["name"] == "postgres" and _postmaster_of(p, pg):
-                    found["postgres"].append(p)
+                    kind = "postgres_checkpointer" if "checkpointer" in cmd else "postgres"
+                    found[kind].append(p)
                 elif "redis-server" in cmd and redis_sock in cmd:
                     found["redis"].append(p)
             except psutil.Error:

@@ -72,7 +72,55 @@ def test_every_fault_is_scheduled_in_order_inside_the_run_and_more_often_in_long
     assert len(hour) == 3 * len(faults.KINDS)
     for plan, run_s in ((short, 600), (hour, 3600)):
         times = [at for at, _ in plan]
-        assert times == sorted(times) and 0.15 * run_s <= times[0] and times[-1] <= 0.85 * run_s
+        assert times == sorted(times) and 0.1 * run_s <= times[0] and times[-1] <= 0.85 * run_s
+    # an hour's faults leave its second half quiet, for a last generation old enough to judge
+    assert max(at for at, _ in hour) <= 1800
+
+
+def test_a_last_generation_that_lived_long_is_judged_on_its_minutes_5_to_15_against_its_last_10(
+    soak,
+):
+    checks, _ = soak
+    sampler = checks.Sampler.__new__(checks.Sampler)
+    sampler.db_connections, sampler.redis, sampler.redis_fd_kinds = [], [], []
+    old = checks.Series("worker_pool", 1, -60.0, [(t, 500.0, 10) for t in range(0, 1200, 10)])
+    # the pool a fault restarted at 1200 s: warms up, then holds 700 MiB for half an hour
+    young = checks.Series(
+        "worker_pool",
+        2,
+        1200.0,
+        [(t, 400.0 if t < 1260 else 700.0, 10) for t in range(1200, 3600, 10)],
+    )
+    sampler.series = {(1, 0.0): old, (2, 1.0): young}
+    verdict = checks.resource_verdict(sampler, 3600)["worker_pool"]
+    assert verdict["windows_s"] == [[1500, 2100], [2990, 3591]]
+    assert verdict["rss_mb"]["ok"]
+    young.points[-40:] = [(t, 800.0, 10) for t, _, _ in young.points[-40:]]
+    assert not checks.resource_verdict(sampler, 3600)["worker_pool"]["rss_mb"]["ok"]
+
+
+def test_a_restarted_redis_may_regain_the_clients_the_one_before_it_had_but_no_more(soak):
+    checks, _ = soak
+
+    def life(pid, t0, clients):
+        return [
+            {
+                "pid": pid,
+                "t": t0 + i * 10.0,
+                "clients": c,
+                "client_buffers_mb": 0.1,
+                "rss_mb": 10.0,
+                "dataset_mb": 5.0,
+                "keys": 100,
+            }
+            for i, c in enumerate(clients)
+        ]
+
+    first = life(1, 0.0, [28] * 60)
+    reconnecting = life(2, 600.0, [20] * 30 + [28] * 30)
+    assert not checks.redis_verdict(first + reconnecting)["failures"]
+    piling_up = life(2, 600.0, [20] * 30 + [35] * 30)
+    assert checks.redis_verdict(first + piling_up)["failures"]
 
 
 def test_redis_keys_are_grouped_in_families_with_their_ids_and_hashes_folded(soak):
