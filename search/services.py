@@ -40,7 +40,7 @@ from search.retrieval.alongside import run_later, start_alongside
 from search.retrieval.counting import counted_products
 from search.retrieval.fusion import fuse
 from search.retrieval.lexical import lexical_candidates
-from search.retrieval.spelling import corrected_request, correction_notice, spelling_suggestion
+from search.retrieval.spelling import corrected_request, correction_notice
 from search.retrieval.vector import meaning_scale, vector_candidates
 from search.types import Candidate, Facet, SearchHit, SearchResponse
 
@@ -108,7 +108,7 @@ def search_products(
     started = time.perf_counter()
     # --- typo correction (search.retrieval.spelling): shapes the query before the legs ---
     typed = request
-    request, corrected = corrected_request(request)
+    request, corrected, did_you_mean = corrected_request(request)
     # --- end typo correction ---
     # Synonyms and rules for the query as corrected, read once for the whole search. A
     # merchandiser's redirect answers before any ranking ("retuns" finds the "returns" page).
@@ -172,7 +172,9 @@ def search_products(
         notices=list(ranking.notices),
         facets=facets,
         mode=ranking.mode,
-        suggestion=ranking.suggestion,
+        # (the keyword leg's: not when a hybrid search fell back to vectors only, or the
+        # other way round)
+        suggestion=did_you_mean if ranking.mode != "vector" else None,
         sort=request.sort,
         also_like=also_like,
         applied_rules=ranking.applied_rules,
@@ -297,7 +299,6 @@ class _Ranking:
     facets: list[Facet]
     notices: list[str]
     mode: str
-    suggestion: str | None = None
     counted: list[int] | None = None
     trace: RankingTrace | None = None  # what explains it, when asked (never cached)
     # What merchandising did (search.merchandising): as the response names them.
@@ -437,12 +438,7 @@ def _rank(
     # The legs read each candidate's facet fields with it: no second query over the list.
     known = {c.product_id: c.facet_row for leg in legs.values() for c in leg if c.facet_row}
     facets = compute_facets(counted, selected=selected_values(request.filters), known=known)
-    suggestion = None
-    if "lexical" in legs:
-        suggestion = spelling_suggestion(request.query)
-        if suggestion == request.query.lower():
-            suggestion = None
-    ranking = _Ranking(order, retrieval, rerank_scores, facets, notices, mode, suggestion, counted)
+    ranking = _Ranking(order, retrieval, rerank_scores, facets, notices, mode, counted)
     ranking.applied_rules = merchandising.rules.data()
     ranking.applied_synonyms = [a.data() for a in merchandising.synonyms.applied]
     if request.explain:

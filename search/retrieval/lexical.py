@@ -128,8 +128,9 @@ _WORD_BRANCH_LISTS = sql.SQL(
                LIMIT %(_list_depth)s) i
            GROUP BY i.product_id
            -- (rounded: a sum's last bits depend on the order it was added in, and products
-           -- tied on their words must be cut by id, as the second stage orders ties)
-           ORDER BY round(sum(w.weight * i.impact)::numeric, 9) DESC, i.product_id
+           -- tied on their words must be cut by id, as the second stage orders ties; in
+           -- float8, as a numeric cast of every sum cost more than the rest of the branch)
+           ORDER BY round(sum(w.weight * i.impact) * 1e9) DESC, i.product_id
            LIMIT %(first_stage)s) x)"""
 )
 
@@ -355,19 +356,25 @@ def lexical_candidates(
     if not rows:  # (and a catalog whose lists are not built yet finds what it holds)
         rarer = _rarer_words(words, first_stage, filters)
         rows = fetch_with_settings(gucs, _statement(shape, len(words), rarer, alts), params)
+    idfs = [w.idf for w in words]
+
+    @lru_cache(maxsize=None)  # (a query's rows hold few distinct combinations of its words)
+    def matched(held: int, satisfies: bool, near_miss: bool) -> bool:
+        return matches_words(
+            held=[bool(held >> i & 1) for i in range(len(words))],
+            idfs=idfs,
+            satisfies_query=satisfies,
+            near_miss=near_miss,
+            misspelt=misspelt,
+        )
+
     return [
         Candidate(
             product_id=pid,
             retrieval_score=float(score),
             exact=bool(exact),
             facet_row=FacetRow(*row),
-            matched=matches_words(
-                held=[bool(int(held) >> i & 1) for i in range(len(words))],
-                idfs=[w.idf for w in words],
-                satisfies_query=bool(satisfies),
-                near_miss=bool(near_miss),
-                misspelt=misspelt,
-            ),
+            matched=matched(int(held), bool(satisfies), bool(near_miss)),
         )
         for pid, score, exact, held, satisfies, near_miss, *row in rows
     ]

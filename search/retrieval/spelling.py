@@ -41,6 +41,9 @@ from search.query import SearchRequest
 from search.replicas import read_alias, read_connection
 
 MIN_WORD_LENGTH = 4  # shorter words have too many one-slip neighbours to say which was meant
+# Longer "words" are not words a shopper misspelt ("xxxx..." pasted 500 times): their slips and
+# splits are thousands of lookups, seconds of a search, for nothing.
+MAX_WORD_LENGTH = 40
 LONG_WORD = 8  # words this long may hold a second slip and still be recognisable
 MAX_WORDS = 8  # words of a query looked at
 ONE_SLIP = 1.0  # the most a confident correction of a word may cost...
@@ -214,11 +217,12 @@ WHERE numnode(c.q) > 0
 
 def _words(query: str) -> list[str]:
     """The query's words that may be corrected: tokens of letters only (a token holding a
-    digit or other signs — a SKU, a size, a number — is left as typed)."""
+    digit or other signs — a SKU, a size, a number — is left as typed), of at most
+    MAX_WORD_LENGTH letters."""
     found = []
     for token in _TOKEN.findall(query.lower()):
         token = token.strip("\"'.,;:!?()")
-        if _WORD.match(token) and token not in found:
+        if _WORD.match(token) and len(token) <= MAX_WORD_LENGTH and token not in found:
             found.append(token)
     return found[:MAX_WORDS]
 
@@ -229,11 +233,12 @@ def correct_query(query: str) -> Correction | None:
     words = _words(query)
     if not words:
         return None
-    with transaction.atomic(using=read_alias()), read_connection().cursor() as cursor:
+    with read_connection().cursor() as cursor:  # (most queries: one statement, no transaction)
         cursor.execute(_KNOWN_SQL, {"words": words})
         unknown = [w for w, known in cursor.fetchall() if not known and len(w) >= MIN_WORD_LENGTH]
-        if not unknown:
-            return None
+    if not unknown:
+        return None
+    with transaction.atomic(using=read_alias()), read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
             [str(SIMILARITY_THRESHOLD)],
@@ -328,23 +333,24 @@ def _candidate_params(unknown: list[str]) -> dict[str, object]:
     }
 
 
-def spelling_suggestion(query: str) -> str | None:
-    """ "Did you mean": the corrected query when the search was not corrected already (the
-    shopper asked for the words as typed, or the correction was too far to search)."""
-    correction = correct_query(query)
-    return correction.query if correction else None
-
-
-def corrected_request(request: SearchRequest) -> tuple[SearchRequest, str | None]:
+def corrected_request(request: SearchRequest) -> tuple[SearchRequest, str | None, str | None]:
     """The request to rank: its query corrected when a confident correction exists and the
     shopper did not ask for the words as typed (`correct=false`), with the corrected text;
-    else the request unchanged and None."""
-    if not (request.correct and request.query and settings.SEARCH_TYPO_CORRECTION):
-        return request, None
+    else the request unchanged and None. Third, the "did you mean" for a search whose keyword
+    leg runs (the vector mode has none): the correction not searched (the shopper asked for
+    the words as typed, or it was too far to search). One look at the query's words for
+    both."""
+    if not request.query:
+        return request, None, None
+    applies = request.correct and settings.SEARCH_TYPO_CORRECTION
+    if not applies and request.mode == "vector":
+        return request, None, None
     correction = correct_query(request.query)
-    if correction is None or not correction.confident or correction.query == request.query.lower():
-        return request, None
-    return replace(request, query=correction.query), correction.query
+    if correction is None or correction.query == request.query.lower():
+        return request, None, None
+    if applies and correction.confident:
+        return replace(request, query=correction.query), correction.query, None
+    return request, None, None if request.mode == "vector" else correction.query
 
 
 def correction_notice(*, typed: str, corrected: str) -> str:
