@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from psycopg import sql
@@ -358,7 +358,7 @@ def lexical_candidates(
         rows = fetch_with_settings(gucs, _statement(shape, len(words), rarer, alts), params)
     idfs = [w.idf for w in words]
 
-    @lru_cache(maxsize=None)  # (a query's rows hold few distinct combinations of its words)
+    @cache  # (a query's rows hold few distinct combinations of its words)
     def matched(held: int, satisfies: bool, near_miss: bool) -> bool:
         return matches_words(
             held=[bool(held >> i & 1) for i in range(len(words))],
