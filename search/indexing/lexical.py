@@ -33,6 +33,11 @@ LEFT JOIN catalog_category c ON c.id = p.category_id
 WHERE p.id = ANY(%(ids)s)
 ON CONFLICT (product_id) DO UPDATE
 SET document = EXCLUDED.document, keywords = EXCLUDED.keywords, updated_at = EXCLUDED.updated_at
+-- (a product re-embedded with its words unchanged - a model switch, a price edit - keeps its
+-- row, and its impacts and vocabulary are not rewritten)
+WHERE search_lexicaldocument.document IS DISTINCT FROM EXCLUDED.document
+   OR search_lexicaldocument.keywords IS DISTINCT FROM EXCLUDED.keywords
+RETURNING product_id
 """
 
 # Each word of the documents with its impact (search.models.LexicalImpact): the document's
@@ -59,16 +64,20 @@ ON CONFLICT (word) DO NOTHING
 
 def refresh_lexical(*, product_ids: Sequence[int]) -> None:
     """Rebuild the keyword-search rows of these products and their words' impacts (cheap; no
-    model). One transaction: a search never sees a product between its old and new words."""
+    model; the impacts and vocabulary of products whose words did not change are left as
+    they are). One transaction: a search never sees a product between its old and new words."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             _REFRESH_LEXICAL_SQL,
             {"ids": list(product_ids), "max_chars": DOCUMENT_MAX_CHARS * 4},
         )
-        cursor.execute(_DELETE_IMPACTS_SQL, {"ids": list(product_ids)})
-        cursor.execute(_REFRESH_IMPACTS_SQL, {"ids": list(product_ids), "weights": FIELD_WEIGHTS})
-        cursor.execute(_REFRESH_VOCABULARY_SQL, {"ids": list(product_ids)})
-    refresh_product_suggestions(product_ids=product_ids)  # the search box suggests them
+        changed = [row[0] for row in cursor.fetchall()]
+        if changed:
+            cursor.execute(_DELETE_IMPACTS_SQL, {"ids": changed})
+            cursor.execute(_REFRESH_IMPACTS_SQL, {"ids": changed, "weights": FIELD_WEIGHTS})
+            cursor.execute(_REFRESH_VOCABULARY_SQL, {"ids": changed})
+    # (every one: a product made inactive keeps its words but leaves the search box)
+    refresh_product_suggestions(product_ids=product_ids)
 
 
 def refresh_lexeme_stats() -> int:
