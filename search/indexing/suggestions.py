@@ -22,7 +22,8 @@ from django.utils import timezone
 # never shown to others), within SEARCH_SUGGEST_DAYS days, and not always without results.
 _QUERIES_SQL = """
 SELECT 'query' AS kind, lower(q.normalised_query) AS text, min(q.normalised_query) AS label,
-       '' AS path, sum(q.visitors) AS weight, to_tsvector('simple', lower(q.normalised_query)) AS terms
+       '' AS path, sum(q.visitors) AS weight,
+       to_tsvector('simple', lower(q.normalised_query)) AS terms
 FROM search_queryday q
 WHERE q.day >= %(since)s AND NOT q.photo AND q.normalised_query <> ''
   AND length(q.normalised_query) <= 300

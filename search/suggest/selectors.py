@@ -108,10 +108,10 @@ UNION ALL
 # `terms`; a shorter one begins too many words for that to be cheap ("s", "8 o"), so it is
 # checked on the rows the longer words found, and a prefix of short words only is matched at
 # the start of the text, in the order of its prefix index (asked for: without it the planner
-# may read the table until it has found a pool, 17k rows for "pu" at 100k products). Beside a longer word, a word of
-# two letters joins it in the index too: together they narrow the rows before any is read
-# ("red pe": 5,489 rows begin a word with "red", 217 also one with "pe"; p50 ~12 ms -> ~6 ms
-# at 100k products), where one letter would cost more than it saves.
+# may read the table until it has found a pool, 17k rows for "pu" at 100k products). Beside
+# a longer word, a word of two letters joins it in the index too: together they narrow the
+# rows before any is read ("red pe": 5,489 rows begin a word with "red", 217 also one with
+# "pe"; ~12 ms -> ~6 ms at 100k products), where one letter would cost more than it saves.
 _MATCH = {
     "words": "s.terms @@ to_tsquery('simple', %(tsquery)s)",
     "words_then_short": "s.terms @@ to_tsquery('simple', %(tsquery)s)"

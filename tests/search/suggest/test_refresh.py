@@ -40,10 +40,7 @@ def shop(db):
 
 def rows() -> dict[tuple, tuple]:
     """Each suggestion by what it is: (kind, text, path) -> (row id, label, weight)."""
-    return {
-        (s.kind, s.text, s.path): (s.id, s.label, s.weight)
-        for s in Suggestion.objects.all()
-    }
+    return {(s.kind, s.text, s.path): (s.id, s.label, s.weight) for s in Suggestion.objects.all()}
 
 
 def row_versions() -> dict[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -155,3 +156,14 @@ def test_a_prefix_of_short_words_suggests_what_begins_with_it_shortest_first(cli
     refresh_suggestions()
     names = [p["name"] for p in get(client, q="tr").json()["products"]]
     assert names == ["Tr", "Trail running sneakers", "Trail running sneakers for long distances"]
+
+
+def test_the_answer_has_the_documented_shape(client, shop):
+    from search.api.suggest import SuggestionsSerializer
+    from search.suggest.selectors import check_prefix, suggest
+
+    for prefix in ("sn", "snea", "trail run", "snek"):
+        found = suggest(prefix=check_prefix(prefix), limit=8, category="")
+        assert found.products or found.categories, prefix
+        documented = SuggestionsSerializer(found.as_data()).data
+        assert get(client, q=prefix).json() == json.loads(json.dumps(documented)), prefix
