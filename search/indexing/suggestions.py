@@ -74,7 +74,11 @@ UNION ALL
     RETURNING 1
 ), merged AS (
     INSERT INTO search_suggestion (kind, text, label, path, weight, terms)
-    SELECT kind, text, label, path, weight, terms FROM fresh
+    SELECT f.kind, f.text, f.label, f.path, f.weight, f.terms
+    FROM fresh f
+    LEFT JOIN search_suggestion s
+           ON s.product_id IS NULL AND s.kind = f.kind AND s.text = f.text AND s.path = f.path
+    WHERE s.id IS NULL OR (s.label, s.weight, s.terms) IS DISTINCT FROM (f.label, f.weight, f.terms)
     ON CONFLICT (kind, text, path) WHERE product_id IS NULL DO UPDATE
     SET label = EXCLUDED.label, weight = EXCLUDED.weight, terms = EXCLUDED.terms
     WHERE (search_suggestion.label, search_suggestion.weight, search_suggestion.terms)
@@ -85,15 +89,23 @@ SELECT (SELECT count(*) FROM dropped) + (SELECT count(*) FROM merged)
 """
 
 # One row per active product: its name, matched by the words of its name and brand; a row
-# whose product's name, brand and category did not change is not rewritten. Two refreshes of
-# one product can overlap (a worker's and a request's): the later one wins.
+# whose product's name, brand and category did not change is not rewritten, nor even locked
+# (left out before the upsert). Two refreshes of one product can overlap (a worker's and a
+# request's): the later one wins.
 _PRODUCTS_SQL = """
 INSERT INTO search_suggestion (kind, text, label, path, weight, product_id, terms)
-SELECT 'product', left(lower(p.name), 300), left(p.name, 300), coalesce(c.path, ''), 0, p.id,
-       to_tsvector('simple', lower(p.name || ' ' || p.brand))
-FROM catalog_product p
-LEFT JOIN catalog_category c ON c.id = p.category_id
-WHERE p.active AND {ids}
+SELECT 'product', n.text, n.label, n.path, 0, n.product_id, n.terms
+FROM (
+    SELECT p.id AS product_id, left(lower(p.name), 300) AS text, left(p.name, 300) AS label,
+           coalesce(c.path, '') AS path,
+           to_tsvector('simple', lower(p.name || ' ' || p.brand)) AS terms
+    FROM catalog_product p
+    LEFT JOIN catalog_category c ON c.id = p.category_id
+    WHERE p.active AND {ids}
+) n
+LEFT JOIN search_suggestion s ON s.product_id = n.product_id
+WHERE s.id IS NULL
+   OR (s.text, s.label, s.path, s.terms) IS DISTINCT FROM (n.text, n.label, n.path, n.terms)
 ON CONFLICT (product_id) WHERE product_id IS NOT NULL DO UPDATE
 SET text = EXCLUDED.text, label = EXCLUDED.label, path = EXCLUDED.path, terms = EXCLUDED.terms
 WHERE (search_suggestion.text, search_suggestion.label, search_suggestion.path,
