@@ -12,7 +12,13 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from search.query import InvalidSearch, parse_search_params
-from search.suggest.selectors import MAX_LIMIT, InvalidPrefix, check_prefix, suggest
+from search.suggest.selectors import (
+    MAX_LIMIT,
+    InvalidPrefix,
+    Suggestions,
+    check_prefix,
+    suggest,
+)
 
 
 class SuggestThrottle(AnonRateThrottle):
@@ -69,8 +75,27 @@ class SuggestView(APIView):
             category = parse_search_params({"category": params.get("category", "")}).category
         except (InvalidPrefix, InvalidSearch) as exc:
             return Response({exc.param: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        found = suggest(prefix=prefix, limit=limit, category=category)
-        return Response(SuggestionsSerializer(found.as_data()).data)
+        return Response(_answer(suggest(prefix=prefix, limit=limit, category=category)))
+
+
+def _answer(found: Suggestions) -> dict:
+    """What SuggestionsSerializer would answer, built directly: the serializer (kept for the
+    schema) cost ~0.5 ms of CPU a request, a tenth of a suggestion at 100k products, asked
+    for at every keystroke."""
+    return {
+        "queries": list(found.queries),
+        "products": [
+            {
+                "sku": p.sku,
+                "name": p.name,
+                "image": p.image,
+                "url": p.url,
+                "price": None if p.price is None else f"{p.price:.2f}",
+            }
+            for p in found.products
+        ],
+        "categories": [{"path": c.path, "label": c.label} for c in found.categories],
+    }
 
 
 def _limit(raw: str) -> int:

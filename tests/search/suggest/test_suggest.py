@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -137,3 +138,32 @@ def test_anonymous_callers_are_throttled(client, shop, settings):
     finally:
         SuggestThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     assert codes == [200, 200, 429]
+
+
+def test_a_two_letter_word_after_a_longer_one_begins_a_word_of_the_suggestion(client, shop):
+    def skus(prefix: str) -> list[str]:
+        return sorted(p["sku"] for p in get(client, q=prefix).json()["products"])
+
+    assert skus("leather bo") == ["BOT-1"]
+    assert skus("leather sn") == ["BOT-1", "SNK-2"]  # snow boots; sneakers
+    assert skus("leather wh") == ["SNK-2"]  # "White leather sneakers": words in any order
+    assert skus("leather co") == []  # the cotton T-shirt is not leather
+
+
+def test_a_prefix_of_short_words_suggests_what_begins_with_it_shortest_first(client, shop):
+    for sku, name in [("TRL-1", "Trail running sneakers for long distances"), ("TRL-2", "Tr")]:
+        catalog.upsert_product(sku=sku, name=name, brand="Stride", price="9.90")
+    refresh_suggestions()
+    names = [p["name"] for p in get(client, q="tr").json()["products"]]
+    assert names == ["Tr", "Trail running sneakers", "Trail running sneakers for long distances"]
+
+
+def test_the_answer_has_the_documented_shape(client, shop):
+    from search.api.suggest import SuggestionsSerializer
+    from search.suggest.selectors import check_prefix, suggest
+
+    for prefix in ("sn", "snea", "trail run", "snek"):
+        found = suggest(prefix=check_prefix(prefix), limit=8, category="")
+        assert found.products or found.categories, prefix
+        documented = SuggestionsSerializer(found.as_data()).data
+        assert get(client, q=prefix).json() == json.loads(json.dumps(documented)), prefix
