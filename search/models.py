@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from pgvector.django import HalfVectorField
+from pgvector.django import HalfVectorField, SparseVectorField
 
 
 class SearchIndex(models.Model):
@@ -82,6 +82,9 @@ class LexicalDocument(models.Model):
     )
     document = SearchVectorField()
     keywords = models.TextField()
+    # The keywords' trigrams as a sparse 0/1 vector (search.indexing.lexical.TRIGRAMS_SQL,
+    # 2^20 positions): the keyword leg's near-miss score is one dot product with the query's.
+    trigrams = SparseVectorField(dimensions=1 << 20, null=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -17,28 +17,51 @@ from search.indexing.suggestions import refresh_product_suggestions, refresh_sug
 # is its score with them.
 FIELD_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 
-_REFRESH_LEXICAL_SQL = """
-INSERT INTO search_lexicaldocument (product_id, document, keywords, updated_at)
-SELECT p.id,
+# A text's trigrams (pg_trgm's own, as word_similarity reads them) as a sparse 0/1 vector, each
+# trigram at a position taken from its md5 (stable across PostgreSQL versions, unlike
+# hashtext; 2^20 positions, so two trigrams of one text share one about once in 20,000
+# texts). The keyword leg's near-miss score is then one sparse dot product a row: the share
+# of the query's trigrams the name/brand/SKU holds (search.retrieval.lexical).
+TRIGRAM_POSITIONS = 1 << 20
+TRIGRAMS_SQL = (
+    "coalesce((SELECT ('{{' || string_agg(h::text || ':1', ',' ORDER BY h) || '}}/"
+    + str(TRIGRAM_POSITIONS)
+    + "') FROM (SELECT DISTINCT ('x' || left(md5(t), 5))::bit(20)::int + 1 AS h"
+    "       FROM unnest(show_trgm({text})) AS t) AS z), '{{}}/"
+    + str(TRIGRAM_POSITIONS)
+    + "')::sparsevec"
+)
+
+_REFRESH_LEXICAL_SQL = (
+    """
+INSERT INTO search_lexicaldocument (product_id, document, keywords, trigrams, updated_at)
+SELECT k.product_id, k.document, k.keywords, """
+    + TRIGRAMS_SQL.format(text="k.keywords")
+    + """, now()
+FROM (
+SELECT p.id AS product_id,
        setweight(to_tsvector('english', p.name), 'A')
     || setweight(to_tsvector('simple', p.sku), 'A')
     || setweight(to_tsvector('english', p.brand || ' '
                  || translate(coalesce(c.path, ''), '/-', '  ')), 'B')
     || setweight(jsonb_to_tsvector('english', p.attributes, '["string", "numeric"]'), 'C')
-    || setweight(to_tsvector('english', left(p.description, %(max_chars)s)), 'D'),
-       lower(p.name || ' ' || p.brand || ' ' || p.sku),
-       now()
+    || setweight(to_tsvector('english', left(p.description, %(max_chars)s)), 'D') AS document,
+       lower(p.name || ' ' || p.brand || ' ' || p.sku) AS keywords
 FROM catalog_product p
 LEFT JOIN catalog_category c ON c.id = p.category_id
 WHERE p.id = ANY(%(ids)s)
+) AS k
 ON CONFLICT (product_id) DO UPDATE
-SET document = EXCLUDED.document, keywords = EXCLUDED.keywords, updated_at = EXCLUDED.updated_at
+SET document = EXCLUDED.document, keywords = EXCLUDED.keywords, trigrams = EXCLUDED.trigrams,
+    updated_at = EXCLUDED.updated_at
 -- (a product re-embedded with its words unchanged - a model switch, a price edit - keeps its
 -- row, and its impacts and vocabulary are not rewritten)
 WHERE search_lexicaldocument.document IS DISTINCT FROM EXCLUDED.document
    OR search_lexicaldocument.keywords IS DISTINCT FROM EXCLUDED.keywords
+   OR search_lexicaldocument.trigrams IS NULL
 RETURNING product_id
 """
+)
 
 # Each word of the documents with its impact (search.models.LexicalImpact): the document's
 # score for that word alone, the same expression the keyword leg scores a query word with.

@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from django.conf import settings
 from psycopg import sql
 
-from search.indexing.lexical import FIELD_WEIGHTS
+from search.indexing.lexical import FIELD_WEIGHTS, TRIGRAMS_SQL
 from search.query import SearchFilters
 from search.replicas import read_connection
 from search.retrieval.counting import matches_words
@@ -43,7 +43,9 @@ WITH q AS (
            -- documents matching more words still rank higher.
            coalesce(nullif(replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | '), ''),
                     '')::tsquery AS loose,
-           lower(%(q)s) AS text
+           lower(%(q)s) AS text,
+           {query_trigrams} AS trigrams,
+           (SELECT count(DISTINCT t) FROM unnest(show_trgm(lower(%(q)s))) AS t) AS trigram_count
 ),
 -- First stage: the full score below costs a trigram similarity and a ts_rank per query word
 -- for every row, and a common word ("black") matches a third of a big catalog. So each
@@ -72,7 +74,7 @@ matched AS MATERIALIZED (
 SELECT l.product_id,
        {word_score}
          + ts_rank({weights}, l.document, q.strict, 1)
-         + CASE WHEN %(trigram)s THEN word_similarity(q.text, l.keywords) ELSE 0 END AS score,
+         + CASE WHEN %(trigram)s THEN {near_miss_score} ELSE 0 END AS score,
        (lower(p.sku) = q.text OR lower(p.brand) = q.text) AS exact,
        -- What the result count reads (search.retrieval.counting): which query words the
        -- product holds, whether it satisfies a phrase/negation/"or" query as written,
@@ -272,6 +274,8 @@ def _statement(
         word_branch = _word_branch_matching(shape, words, rarer, alts)
     return render(
         _LEXICAL_SQL.format(
+            query_trigrams=sql.SQL(TRIGRAMS_SQL.format(text="lower(%(q)s)")),
+            near_miss_score=_NEAR_MISS_SCORE,
             word_branch=word_branch,
             where=where,
             word_score=_word_score(words, alts),
@@ -279,6 +283,19 @@ def _statement(
             weights=_FIELD_WEIGHTS,
         )
     )
+
+
+# The near-miss part of the score: pg_trgm's similarity of the query to the product's
+# name/brand/SKU (shared trigrams over all trigrams of the two), read from the stored trigram
+# sets as one sparse dot product (~0.4 us a row; computing it, or the best-extent
+# word_similarity it replaced, from the text costs ~25 us a row: most of the leg on a big
+# catalog). A document stored before its trigrams were (none since migration 0013) falls
+# back to word_similarity. docs/BENCHMARKS.md has both measures' ESCI figures.
+_NEAR_MISS_SCORE = sql.SQL(
+    "coalesce(-(l.trigrams <#> q.trigrams)"
+    " / greatest(q.trigram_count + l2_norm(l.trigrams) ^ 2 + (l.trigrams <#> q.trigrams), 1),"
+    " word_similarity(q.text, l.keywords))"
+)
 
 
 def _word_branch_matching(
@@ -440,20 +457,33 @@ def _synonyms_of(
 # Explaining a ranking (search.explain): which of the query's words, stemmed as the leg stems
 # them, each product's keyword document holds, with the strongest field each is in, and the
 # query's trigram similarity to its name, brand and SKU (the near-miss part of the score).
-_MATCHED_WORDS_SQL = """
-WITH q AS (
+_MATCHED_WORDS_SQL = render(
+    sql.SQL(
+        """
+WITH w AS (
     SELECT w.lexeme, w.positions[1] AS position
     FROM unnest(to_tsvector('english', %(q)s)) AS w
+),
+q AS (
+    SELECT lower(%(q)s) AS text,
+           {query_trigrams} AS trigrams,
+           (SELECT count(DISTINCT t) FROM unnest(show_trgm(lower(%(q)s))) AS t) AS trigram_count
 )
 SELECT l.product_id,
-       ARRAY(SELECT q.lexeme FROM unnest(l.document) d JOIN q ON q.lexeme = d.lexeme
-             ORDER BY q.position),
+       ARRAY(SELECT w.lexeme FROM unnest(l.document) d JOIN w ON w.lexeme = d.lexeme
+             ORDER BY w.position),
        ARRAY(SELECT (SELECT min(x) FROM unnest(d.weights) x)
-             FROM unnest(l.document) d JOIN q ON q.lexeme = d.lexeme ORDER BY q.position),
-       CASE WHEN %(trigram)s THEN word_similarity(lower(%(q)s), l.keywords) END
+             FROM unnest(l.document) d JOIN w ON w.lexeme = d.lexeme ORDER BY w.position),
+       CASE WHEN %(trigram)s THEN {near_miss_score} END
 FROM search_lexicaldocument l
+CROSS JOIN q
 WHERE l.product_id = ANY(%(ids)s)
 """
+    ).format(
+        query_trigrams=sql.SQL(TRIGRAMS_SQL.format(text="lower(%(q)s)")),
+        near_miss_score=_NEAR_MISS_SCORE,
+    )
+)
 
 # The keyword document's weights (search.indexing.lexical) as the fields they hold.
 FIELD_OF_WEIGHT = {"A": "name", "B": "brand or category", "C": "attributes", "D": "description"}
