@@ -30,7 +30,7 @@ def graph_order(product_ids: Iterable[int]) -> list[int]:
     at 100k products (the ESCI products inserted before 92k fashion ones) the graph walk
     never reached them for a quarter of the ESCI dev queries (vector-leg recall@200 0.70-0.76
     against exact search, 0 for some queries; ef_search 1000 or m 32 only got to 0.86 / 0.81),
-    where the same vectors in this order gave 0.955 (docs/BENCHMARKS.md, relevance at scale).
+    where the same vectors in this order gave 0.953 (docs/BENCHMARKS.md, "Relevance at scale").
     A whole index's vectors (a reindex, the sweeper's catch-up) therefore arrive mixed."""
     return sorted(set(product_ids), key=lambda pid: ((pid * _MIX) % 2**64, pid))
 
