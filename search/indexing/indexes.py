@@ -88,7 +88,8 @@ def index_for_model(model_id: str, revision: str | None) -> SearchIndex | None:
 # 0.15 recall@10 at every ef_search (0.86 vs 0.78 at ef_search 100, 0.97 vs 0.92 at 400); the
 # price is ~2.3x the build time and the per-vector insert cost, at the same index size
 # (halfvec data dominates). Existing indexes keep their parameters until rebuilt
-# (`REINDEX INDEX search_emb_hnsw_<id>`).
+# (`REINDEX INDEX search_emb_hnsw_<id>`). The order vectors reach a graph matters as much: a
+# rebuild reads them in the table's physical order (search.indexing.queue.graph_order).
 HNSW_M = 24
 HNSW_EF_CONSTRUCTION = 128
 
