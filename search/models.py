@@ -251,6 +251,9 @@ class AdaptationRun(models.Model):
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField(max_length=100, blank=True, help_text="what it is doing now")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="when its worker last reported progress"
+    )
     done_steps = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
     options = models.JSONField(default=dict, blank=True, help_text="steps, batch, lr, ...")

@@ -41,6 +41,10 @@ from search.models import AdaptationRun, SearchIndex
 logger = logging.getLogger(__name__)
 
 ADAPT_TASK = "search.tasks.adapt_models"
+# A running run reports progress every few seconds (its slowest step, one training step on a
+# busy CPU, took ~30 s here). Silent this long, its worker is gone (killed, out of memory,
+# restarted): the task's next delivery takes the run over instead of leaving it "running".
+STALLED_AFTER_S = 15 * 60
 CHUNK = 256  # products per read and per embedding batch of the new index
 METADATA = "adaptation.json"
 
@@ -92,10 +96,17 @@ def run_adaptation(*, run_id: int) -> AdaptationRun | None:
     if run is None:
         logger.warning("adaptation %s no longer exists; nothing to do", run_id)
         return None
-    if run.status not in (AdaptationRun.Status.QUEUED, AdaptationRun.Status.FAILED):
-        return run  # a re-delivered task of a run that went on or finished
-    run.status, run.started_at, run.error = AdaptationRun.Status.RUNNING, timezone.now(), ""
-    run.save(update_fields=["status", "started_at", "error"])
+    stalled = run.status == AdaptationRun.Status.RUNNING and _stalled(run)
+    if run.status not in (AdaptationRun.Status.QUEUED, AdaptationRun.Status.FAILED) and not stalled:
+        return run  # a re-delivered task of a run that goes on elsewhere or finished
+    if stalled:
+        logger.warning(
+            "adaptation %s: no progress since %s; taking it over", run.pk, run.heartbeat_at
+        )
+        run.message = f"taken over at {timezone.now():%Y-%m-%d %H:%M} UTC: its worker stopped"
+    run.status, run.error = AdaptationRun.Status.RUNNING, ""
+    run.started_at = run.heartbeat_at = timezone.now()
+    run.save(update_fields=["status", "started_at", "heartbeat_at", "error", "message"])
     began = time.perf_counter()
     try:
         _adapt(run)
@@ -112,6 +123,12 @@ def run_adaptation(*, run_id: int) -> AdaptationRun | None:
     run.stage = "" if run.status == AdaptationRun.Status.SUCCEEDED else run.stage
     run.save()
     return run
+
+
+def _stalled(run: AdaptationRun) -> bool:
+    """A running run whose worker has said nothing for STALLED_AFTER_S."""
+    last = run.heartbeat_at or run.started_at
+    return last is None or (timezone.now() - last).total_seconds() > STALLED_AFTER_S
 
 
 def _training_settings(options: dict) -> TrainingSettings:
@@ -133,8 +150,9 @@ def _progress(run: AdaptationRun) -> Callable[[str, int, int], None]:
             return
         last[0] = now
         run.stage, run.done_steps, run.total_steps = stage, done, total
+        run.heartbeat_at = timezone.now()
         AdaptationRun.objects.filter(pk=run.pk).update(
-            stage=stage, done_steps=done, total_steps=total
+            stage=stage, done_steps=done, total_steps=total, heartbeat_at=run.heartbeat_at
         )
 
     return report

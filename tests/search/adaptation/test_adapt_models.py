@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from search.adaptation import services as adaptation
 from search.indexing import indexes
 from search.models import AdaptationRun, SearchIndex
 from search.query import SearchRequest
@@ -154,3 +157,34 @@ def test_averaging_with_weight_zero_saves_the_original_model(shop_on_tiny_model)
     figures = result["figures"]
     assert figures["adapted"]["vector"] == figures["active"]["vector"]
     assert figures["adapted"]["hybrid"] == figures["active"]["hybrid"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_stopped_is_taken_over_and_a_live_one_is_left_alone(
+    db, settings, tiny_vlm_embedder
+):
+    # (a vision-language embedder: the quickest whole run, skipped with its reason)
+    settings.VITRINE_EMBEDDER = str(tiny_vlm_embedder)
+    long_ago = timezone.now() - timedelta(seconds=adaptation.STALLED_AFTER_S + 60)
+    stopped = AdaptationRun.objects.create(
+        options=adaptation.adaptation_options(),
+        status=AdaptationRun.Status.RUNNING,
+        started_at=long_ago,
+        heartbeat_at=long_ago,
+    )
+    live = AdaptationRun.objects.create(
+        options=adaptation.adaptation_options(),
+        status=AdaptationRun.Status.RUNNING,
+        started_at=long_ago,
+        heartbeat_at=timezone.now(),
+    )
+
+    # the task's next delivery (acks_late: the broker hands it out again after a crash)
+    adaptation.run_adaptation(run_id=stopped.pk)
+    adaptation.run_adaptation(run_id=live.pk)
+
+    stopped.refresh_from_db()
+    assert stopped.status == AdaptationRun.Status.SKIPPED  # it ran to its end this time
+    assert stopped.started_at > long_ago and stopped.finished_at is not None
+    live.refresh_from_db()
+    assert live.status == AdaptationRun.Status.RUNNING and live.finished_at is None
