@@ -16,8 +16,8 @@ from django.conf import settings
 
 from search.models import SearchIndex
 from search.retrieval.fusion import fusion_parts
-from search.retrieval.lexical import matched_words
 from search.retrieval.vector import dense_similarities
+from search.retrieval.word_matches import matched_words
 from search.types import (
     Candidate,
     ClickBoostStage,
