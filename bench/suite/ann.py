@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -48,6 +49,11 @@ def scale_and_ann(run: Run) -> int:
         n = n_products(run)
         log(f"  {n:,} products: {build}")
         ann = measure_ann(run, texts, curve=(target == full))
+        if target == full:
+            # The same check on real shoppers' words (ESCI dev), which the graph must reach
+            # among 92k fashion products (docs/BENCHMARKS.md, "Relevance at scale").
+            esci = measure_ann(run, esci_query_texts(run), curve=False)
+            ann["esci_queries"] = {k: esci[k] for k in ("queries", "recall_at_10", "ann_p50_ms")}
         ann["upsert_64_p50_ms"] = upsert_cost(run)
         log(f"  upsert of 64 vectors into the shipped graph: p50 {ann['upsert_64_p50_ms']} ms")
         scale[str(n)] = {"build": build, **{k: v for k, v in ann.items() if k != "curve"}}
@@ -71,6 +77,12 @@ def scale_and_ann(run: Run) -> int:
     vector = encode_query(embedder_for_index(run.index), text=texts[0])
     run.results["plan"] = explain_ann(run, vector)
     return size
+
+
+def esci_query_texts(run: Run) -> list[str]:
+    """The ESCI dev queries' texts (queries.tsv: a header, then id, tab, text)."""
+    rows = [line.split("\t", 1) for line in Path(run.esci["queries"]).read_text().splitlines()]
+    return [row[1] for row in rows[1:] if len(row) == 2]
 
 
 def encode_texts(run: Run, texts: list[str]) -> tuple[list[np.ndarray], list[float]]:
