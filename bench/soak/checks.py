@@ -98,8 +98,8 @@ class Series:
 
 
 class Sampler(threading.Thread):
-    """RSS and open file descriptors of every process of the stack, and the database's client
-    connections, every SAMPLE_EVERY_S."""
+    """RSS and open file descriptors of every process of the stack (PostgreSQL's: RSS less
+    its shared pages), and the database's client connections, every SAMPLE_EVERY_S."""
 
     def __init__(self, stack, t0: float, stop: threading.Event) -> None:
         super().__init__(daemon=True, name="sampler")
@@ -127,7 +127,14 @@ class Sampler(threading.Thread):
                 try:
                     with p.oneshot():
                         key = (p.pid, p.create_time())
-                        rss, fds = p.memory_info().rss / 2**20, p.num_fds()
+                        memory, fds = p.memory_info(), p.num_fds()
+                        rss = memory.rss
+                        if kind.startswith("postgres"):
+                            # A backend's RSS counts every page of shared_buffers it has
+                            # read (its RSS climbs towards shared_buffers with no leak):
+                            # its own memory is what is not shared.
+                            rss -= memory.shared
+                        rss /= 2**20
                     if kind == "redis":
                         self.redis_fd_kinds.append((now, fd_kinds(p.pid)))
                 except psutil.Error:
