@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -109,8 +110,11 @@ def groups_alive(pgids: list[int]) -> list[int]:
     return alive
 
 
-def pump(name: str, stream: IO[bytes], log_path: Path) -> None:
-    """Copy a child's output to its log file and to the terminal, each line prefixed `[name] `."""
+def pump(
+    name: str, stream: IO[bytes], log_path: Path, on_line: Callable[[str], None] | None = None
+) -> None:
+    """Copy a child's output to its log file and to the terminal, each line prefixed `[name] `;
+    `on_line` sees each line too."""
     with open(log_path, "ab") as log:
         log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start ---\n".encode())
         for raw in iter(stream.readline, b""):
@@ -118,6 +122,8 @@ def pump(name: str, stream: IO[bytes], log_path: Path) -> None:
             log.flush()
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             echo(f"[{name}] {line}")
+            if on_line is not None:
+                on_line(line)
 
 
 def port_free(host: str, port: int) -> bool:

@@ -34,6 +34,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -82,6 +83,12 @@ def _write_state(root: Path, state: dict) -> None:
 
 
 # --- run ----------------------------------------------------------------------------------
+
+
+def _when_ready(line: str, ready: threading.Event) -> None:
+    """Celery's worker logs "celery@<name> ready." once it takes tasks."""
+    if line.rstrip().endswith(" ready."):
+        ready.set()
 
 
 class _Stop(Exception):
@@ -146,7 +153,13 @@ class Stack:
     # -- children --
 
     def _spawn(
-        self, name: str, args: list[str], *, stream: bool, env: dict | None = None
+        self,
+        name: str,
+        args: list[str],
+        *,
+        stream: bool,
+        env: dict | None = None,
+        on_line: Callable[[str], None] | None = None,
     ) -> subprocess.Popen:
         """Start a child in its own process group. `stream`: prefix its output and keep it in
         var/log/<name>.log; otherwise it shares the terminal (so progress bars work). `env`:
@@ -161,7 +174,9 @@ class Stack:
         proc = subprocess.Popen(args, process_group=0, **kwargs)
         if stream:
             thread = threading.Thread(
-                target=pump, args=(name, proc.stdout, self.log_dir / f"{name}.log"), daemon=True
+                target=pump,
+                args=(name, proc.stdout, self.log_dir / f"{name}.log", on_line),
+                daemon=True,
             )
             thread.start()
             self.threads.append(thread)
@@ -200,6 +215,18 @@ class Stack:
                         f"the web server did not listen on {self.url} within {timeout:.0f} s"
                     ) from None
                 time.sleep(0.2)
+
+    def wait_for_worker(self, ready: threading.Event, timeout: float = 300) -> None:
+        """Until the worker says it is ready (Celery's "ready." line: connected, its pool
+        started, the heavy imports done), or `timeout`: a worker that takes longer is
+        reported, and the shop starts anyway."""
+        deadline = time.monotonic() + timeout
+        while not ready.wait(0.2):
+            self.check()
+            if time.monotonic() > deadline:
+                say(f"the worker was not ready within {timeout:.0f} s; starting without it")
+                return
+        say("worker ready")
 
     def health(self, timeout: float = 30) -> tuple[int, dict]:
         """Poll /healthz until ready (an empty catalog is: it reports its index as "empty"),
@@ -256,7 +283,10 @@ class Stack:
         worker += ["-c", "1", "--loglevel", "INFO", "-n", "vitrine@%h"]
         # -B: Celery beat inside the worker (the periodic sweeper); one machine, one beat.
         worker += ["-B", "-s", str(self.root / "run" / "celerybeat-schedule")]
-        self.services["worker"] = self._spawn("worker", worker, stream=True)
+        worker_ready = threading.Event()
+        self.services["worker"] = self._spawn(
+            "worker", worker, stream=True, on_line=lambda line: _when_ready(line, worker_ready)
+        )
         web = [py, MANAGE, "runserver", f"{self.host}:{self.port}", "--noreload"]
         # The development server answers each request in a new thread, so a persistent
         # connection would outlive its thread and pile up until PostgreSQL refuses more (seen
@@ -266,6 +296,8 @@ class Stack:
         self.save_state()
         self.wait_for_web()
         say(f"web server listening ({time.monotonic() - t0:.1f} s since start)")
+        # The worker loads its model too: until it has, it takes a core from the first searches.
+        self.wait_for_worker(worker_ready)
 
         problems = []
         if env.env_bool("VITRINE_DEMO", True):
