@@ -7,20 +7,10 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Product
-from config.celery import app
 from search.indexing.queue import enqueue_embedding, graph_order
 from search.models import ProductEmbedding
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager():
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
 
 
 def _products(n: int, prefix: str, name: str) -> list[int]:

@@ -23,15 +23,6 @@ from search.models import ProductEmbedding, SearchIndex
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def eager():
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
-
-
 def _products(n: int, prefix: str = "SW") -> list[int]:
     rows = [Product(sku=f"{prefix}-{i}", name=f"Cotton towel {i}") for i in range(n)]
     return [p.id for p in Product.objects.bulk_create(rows)]  # no signals: nothing enqueued

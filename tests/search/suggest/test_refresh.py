@@ -16,13 +16,6 @@ from search.insights.models import HISTOGRAM_SIZE, QueryDay
 from search.models import Suggestion
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def shop(db):
     ids = []

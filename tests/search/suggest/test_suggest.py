@@ -6,7 +6,6 @@ import json
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 
 from catalog import services as catalog
 from search.indexing.lexical import refresh_lexeme_stats, refresh_lexical
@@ -14,13 +13,6 @@ from search.indexing.suggestions import refresh_suggestions
 from search.insights.models import HISTOGRAM_SIZE, QueryDay
 
 URL = "/api/v1/suggest"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
