@@ -312,10 +312,13 @@ def redis_verdict(points: list[dict]) -> dict:
             generations.append([])
         generations[-1].append(point)
     judged, failures = [], []
-    before = None  # clients of the Redis this one replaced, at its end
+    before = None  # the most clients an earlier Redis had at its end (one killed a minute
+    # after its start had not got them all back yet)
     for life in generations:
         verdict = _redis_life(life, before)
-        before = life[-1].get("clients")
+        ended_with = life[-1].get("clients")
+        if ended_with is not None:
+            before = ended_with if before is None else max(before, ended_with)
         judged.append(verdict)
         failures += [f"redis (pid {verdict['pid']}): {f}" for f in verdict.pop("failures", [])]
     last_scan = next((p for p in reversed(points) if "families" in p), {})
