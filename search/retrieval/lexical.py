@@ -44,8 +44,7 @@ WITH q AS (
            coalesce(nullif(replace(websearch_to_tsquery('english', %(q)s)::text, ' & ', ' | '), ''),
                     '')::tsquery AS loose,
            lower(%(q)s) AS text,
-           {query_trigrams} AS trigrams,
-           (SELECT count(DISTINCT t) FROM unnest(show_trgm(lower(%(q)s))) AS t) AS trigram_count
+           {query_trigrams} AS trigrams
 ),
 -- First stage: the full score below costs a trigram similarity and a ts_rank per query word
 -- for every row, and a common word ("black") matches a third of a big catalog. So each
@@ -274,7 +273,7 @@ def _statement(
         word_branch = _word_branch_matching(shape, words, rarer, alts)
     return render(
         _LEXICAL_SQL.format(
-            query_trigrams=sql.SQL(TRIGRAMS_SQL.format(text="lower(%(q)s)")),
+            query_trigrams=QUERY_TRIGRAMS,
             near_miss_score=NEAR_MISS_SCORE,
             word_branch=word_branch,
             where=where,
@@ -291,9 +290,12 @@ def _statement(
 # word_similarity it replaced, from the text costs ~25 us a row: most of the leg on a big
 # catalog). A document stored before its trigrams were (none since migration 0013) falls
 # back to word_similarity. docs/BENCHMARKS.md has both measures' ESCI figures.
+# The query's trigram set, as the documents' are stored (its size is its squared norm).
+QUERY_TRIGRAMS = sql.SQL(TRIGRAMS_SQL.format(text="lower(%(q)s)"))
 NEAR_MISS_SCORE = sql.SQL(
     "coalesce(-(l.trigrams <#> q.trigrams)"
-    " / greatest(q.trigram_count + l2_norm(l.trigrams) ^ 2 + (l.trigrams <#> q.trigrams), 1),"
+    " / greatest(l2_norm(q.trigrams) ^ 2 + l2_norm(l.trigrams) ^ 2 + (l.trigrams <#> q.trigrams),"
+    " 1),"
     " word_similarity(q.text, l.keywords))"
 )
 

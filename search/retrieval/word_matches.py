@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from psycopg import sql
 
-from search.indexing.lexical import TRIGRAMS_SQL
 from search.replicas import read_connection
-from search.retrieval.lexical import NEAR_MISS_SCORE
+from search.retrieval.lexical import NEAR_MISS_SCORE, QUERY_TRIGRAMS
 from search.retrieval.statement import render
 
 # Explaining a ranking (search.explain): which of the query's words, stemmed as the leg stems
@@ -28,8 +27,7 @@ WITH w AS (
 ),
 q AS (
     SELECT lower(%(q)s) AS text,
-           {query_trigrams} AS trigrams,
-           (SELECT count(DISTINCT t) FROM unnest(show_trgm(lower(%(q)s))) AS t) AS trigram_count
+           {query_trigrams} AS trigrams
 )
 SELECT l.product_id,
        ARRAY(SELECT w.lexeme FROM unnest(l.document) d JOIN w ON w.lexeme = d.lexeme
@@ -42,7 +40,7 @@ CROSS JOIN q
 WHERE l.product_id = ANY(%(ids)s)
 """
     ).format(
-        query_trigrams=sql.SQL(TRIGRAMS_SQL.format(text="lower(%(q)s)")),
+        query_trigrams=QUERY_TRIGRAMS,
         near_miss_score=NEAR_MISS_SCORE,
     )
 )
