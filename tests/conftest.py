@@ -54,14 +54,15 @@ def tiny_vlm_reranker(model_dir) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _leg_threads_closed_before_the_database_is_dropped(django_db_setup):
-    """Hybrid searches outside a transaction (live servers, transactional tests) run their
-    keyword leg on threads that keep a connection open: closed before the test database is
-    dropped (teardown runs in reverse, so before django_db_setup's)."""
+def _connection_threads_closed_before_the_database_is_dropped(django_db_setup):
+    """Hybrid searches and embedding outside a transaction (live servers, transactional
+    tests) run keyword legs and vector writes on threads that keep a connection open: closed
+    before the test database is dropped (teardown runs in reverse, so before
+    django_db_setup's)."""
     yield
-    from search.retrieval.alongside import close_leg_threads
+    from search.connection_threads import close_connection_threads
 
-    close_leg_threads()
+    close_connection_threads()
 
 
 @pytest.fixture
