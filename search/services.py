@@ -47,8 +47,9 @@ from search.types import Candidate, Facet, SearchHit, SearchResponse
 logger = logging.getLogger(__name__)
 
 # How deep a query is ranked: each leg's candidates, and what fusion, facets and pagination
-# reach (10 pages of 20). The vector leg's ef_search (300) is chosen so the HNSW scan can
-# return this many with recall to spare (docs/BENCHMARKS.md, Performance); the reranker reads
+# reach (10 pages of 20). The vector leg's ef_search (300; 200 in hybrid search, where fusion
+# scores keyword matches itself) is chosen so the HNSW scan can return this many with recall to
+# spare (docs/BENCHMARKS.md, Performance); the reranker reads
 # the top SEARCH_RERANK_TOP_N of it. Offline evaluation may rank deeper (`max_candidates`).
 MAX_CANDIDATES = 200
 # How many weaker matches (ranked, not counted: search.retrieval.counting) follow the last
@@ -380,7 +381,11 @@ def _rank(
             timings["encode"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             legs["vector"] = vector_candidates(
-                index=index, query_vector=query_vector, limit=limit, filters=request.filters
+                index=index,
+                query_vector=query_vector,
+                limit=limit,
+                filters=request.filters,
+                ef_search=settings.SEARCH_HNSW_EF_SEARCH_HYBRID if mode == "hybrid" else None,
             )
             timings["retrieve"] += (time.perf_counter() - t) * 1000
     if keyword_leg is not None:

@@ -25,8 +25,12 @@ RECALL_EPSILON = 1e-3  # ann-benchmarks' default for k-NN recall (on the distanc
 
 def scale_and_ann(run: Run) -> int:
     """Grow the catalog to each scale point (--small, then --products less what the ingest
-    phase adds), measure the ANN leg at each, and at full size also pgvector's default
+    phase adds), measure the ANN leg of the default path (hybrid search's ef_search) at
+    each, at full size also vector-only search's (its own ef_search) and pgvector's default
     graph when asked; the plan of the shipped statement. Returns the catalog's size."""
+    from django.conf import settings
+
+    hybrid_ef = settings.SEARCH_HNSW_EF_SEARCH_HYBRID
     a = run.args
     texts = run.queries.take(a.ann_queries)
     full = a.products - run.ingest_total
@@ -39,7 +43,7 @@ def scale_and_ann(run: Run) -> int:
             loaded = grow_catalog(run, target, build=False)
             built = build_hnsw(run, (16, 64))
             log(f"  HNSW m 16, ef_construction 64 (pgvector defaults): {built}")
-            default = measure_ann(run, texts, curve=True)
+            default = measure_ann(run, texts, curve=True, ef_search=hybrid_ef)
             default["build"] = {k: rnd(v, 1) for k, v in built.items()}
             default["upsert_64_p50_ms"] = upsert_cost(run)
             log(f"  upsert of 64 vectors into this graph: p50 {default['upsert_64_p50_ms']} ms")
@@ -48,12 +52,20 @@ def scale_and_ann(run: Run) -> int:
             build = grow_catalog(run, target)
         n = n_products(run)
         log(f"  {n:,} products: {build}")
-        ann = measure_ann(run, texts, curve=(target == full))
+        ann = measure_ann(run, texts, curve=(target == full), ef_search=hybrid_ef)
         if target == full:
             # The same check on real shoppers' words (ESCI dev), which the graph must reach
             # among 92k fashion products (docs/BENCHMARKS.md, "Relevance at scale").
-            esci = measure_ann(run, esci_query_texts(run), curve=False)
+            esci = measure_ann(run, esci_query_texts(run), curve=False, ef_search=hybrid_ef)
             ann["esci_queries"] = {k: esci[k] for k in ("queries", "recall_at_10", "ann_p50_ms")}
+            # Vector-only search ranks the ANN list alone, on a longer one (its ef_search).
+            ann["vector_mode"] = {
+                k: v
+                for k, v in measure_ann(
+                    run, texts, curve=False, ef_search=settings.SEARCH_HNSW_EF_SEARCH
+                ).items()
+                if k != "measured"
+            }
         ann["upsert_64_p50_ms"] = upsert_cost(run)
         log(f"  upsert of 64 vectors into the shipped graph: p50 {ann['upsert_64_p50_ms']} ms")
         scale[str(n)] = {"build": build, **{k: v for k, v in ann.items() if k != "curve"}}
@@ -119,9 +131,12 @@ def encode_then_sql(
     return vectors, encode_ms, sql_ms
 
 
-def ann_sql(run: Run, vector: np.ndarray, *, filters=None, exact: bool = False):
-    """search.retrieval.vector.vector_candidates itself (the shipped SQL, limit and settings);
-    exact: the same statement with index scans off, i.e. a full scan and sort."""
+def ann_sql(
+    run: Run, vector: np.ndarray, *, filters=None, exact: bool = False, ef_search: int | None = None
+):
+    """search.retrieval.vector.vector_candidates itself (the shipped SQL, limit and settings;
+    `ef_search`: a mode's own, default vector-only search's); exact: the same statement with
+    index scans off, i.e. a full scan and sort."""
     from django.db import connection, transaction
 
     from search.retrieval.vector import vector_candidates
@@ -137,6 +152,7 @@ def ann_sql(run: Run, vector: np.ndarray, *, filters=None, exact: bool = False):
                 query_vector=vector,
                 limit=MAX_CANDIDATES,
                 filters=filters,
+                ef_search=ef_search,
             )
     else:
         found = vector_candidates(
@@ -144,6 +160,7 @@ def ann_sql(run: Run, vector: np.ndarray, *, filters=None, exact: bool = False):
             query_vector=vector,
             limit=MAX_CANDIDATES,
             filters=filters,
+            ef_search=ef_search,
         )
     return found, (time.perf_counter() - t) * 1000
 
@@ -167,24 +184,35 @@ def recall(found: list, truth: list, epsilon: float) -> float | None:
     return sum(c.retrieval_score >= tenth - epsilon for c in found[:10]) / 10
 
 
-def measure_ann(run: Run, texts: list[str], *, curve: bool, filters=None, embedder=None) -> dict:
+def measure_ann(
+    run: Run,
+    texts: list[str],
+    *,
+    curve: bool,
+    filters=None,
+    embedder=None,
+    ef_search: int | None = None,
+) -> dict:
     """Recall@10 and speed of the shipped ANN statement against the exact one, both as a
     request runs them, alternating query by query on the same queries. `embedder`: the
-    queries' model when the index is not one a model made (--calibrate's)."""
+    queries' model when the index is not one a model made (--calibrate's); `ef_search`: the
+    mode's (default: vector-only search's)."""
     from django.conf import settings
 
     from search.inference.loading import embedder_for_index
 
     embedder = embedder or embedder_for_index(run.index)
+    ef_search = ef_search or settings.SEARCH_HNSW_EF_SEARCH
+    sql = {"filters": filters, "ef_search": ef_search}
     for text in texts[:5]:  # warm the caches
-        as_a_request(run, embedder, text, filters=filters)
-        as_a_request(run, embedder, text, filters=filters, exact=True)
+        as_a_request(run, embedder, text, **sql)
+        as_a_request(run, embedder, text, **sql, exact=True)
     exact, exact_ms, ann_ms, standard, strict = [], [], [], [], []
     for i, text in enumerate(texts):
         sides = (False, True) if i % 2 == 0 else (True, False)
         got = {}
         for is_exact in sides:
-            got[is_exact] = as_a_request(run, embedder, text, filters=filters, exact=is_exact)
+            got[is_exact] = as_a_request(run, embedder, text, **sql, exact=is_exact)
         exact.append(got[True][0])
         exact_ms.append(got[True][1])
         ann_ms.append(got[False][1])
@@ -194,7 +222,7 @@ def measure_ann(run: Run, texts: list[str], *, curve: bool, filters=None, embedd
                 out.append(r)
     out = {
         "queries": len(texts),
-        "ef_search": settings.SEARCH_HNSW_EF_SEARCH,
+        "ef_search": ef_search,
         "recall_at_10": rnd(statistics.fmean(standard), 4) if standard else None,
         "recall_at_10_strict": rnd(statistics.fmean(strict), 4) if strict else None,
         "recall_queries": len(standard),
@@ -216,21 +244,14 @@ def measure_ann(run: Run, texts: list[str], *, curve: bool, filters=None, embedd
 
 def ef_point(run: Run, embedder, texts: list[str], exact: list, ef: int) -> dict:
     """Recall@10 (standard and strict) and p50 of the ANN statement at this ef_search."""
-    from django.conf import settings
-
-    shipped = settings.SEARCH_HNSW_EF_SEARCH
-    settings.SEARCH_HNSW_EF_SEARCH = ef
-    try:
-        standard, strict, times = [], [], []
-        for text, truth in zip(texts, exact, strict=True):
-            found, ms = as_a_request(run, embedder, text)
-            times.append(ms)
-            for out, eps in ((standard, RECALL_EPSILON), (strict, 1e-6)):
-                r = recall(found, truth, eps)
-                if r is not None:
-                    out.append(r)
-    finally:
-        settings.SEARCH_HNSW_EF_SEARCH = shipped
+    standard, strict, times = [], [], []
+    for text, truth in zip(texts, exact, strict=True):
+        found, ms = as_a_request(run, embedder, text, ef_search=ef)
+        times.append(ms)
+        for out, eps in ((standard, RECALL_EPSILON), (strict, 1e-6)):
+            r = recall(found, truth, eps)
+            if r is not None:
+                out.append(r)
     point = {
         "ef_search": ef,
         "recall_at_10": rnd(statistics.fmean(standard), 4) if standard else None,
@@ -266,7 +287,7 @@ def explain_ann(run: Run, vector: np.ndarray) -> str:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('hnsw.ef_search', %s, true)",
-            [str(settings.SEARCH_HNSW_EF_SEARCH)],
+            [str(settings.SEARCH_HNSW_EF_SEARCH_HYBRID)],  # the default path's
         )
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured["sql"], captured["params"])
         return "\n".join(row[0] for row in cursor.fetchall())

@@ -110,7 +110,16 @@ def _relevance(t: Table, r: dict) -> None:
             f"NDCG@10, hidden among {rel.get('at_scale', {}).get('products', 0):,}",
             f"{rel.get('ndcg_at_10_at_scale'):.4f}",
         )
-        t.row("drop", f"{rel.get('at_scale_drop'):.4f}", "", "relevance.at_scale_drop")
+        drop = rel.get("at_scale_drop")
+        t.row(
+            f"drop, {rel.get('measured_queries')} queries ranking a judged product",
+            "not measured" if drop is None else f"{drop:.4f}",
+            "",
+            "relevance.at_scale_drop",
+        )
+        t.row("drop over every query", f"{rel.get('at_scale_drop_every_query'):.4f}")
+        for text in rel.get("unmeasurable_queries", []):
+            t.row(f"  no judged product ranked at scale: {text!r}", "left out")
 
 
 def _ann(t: Table, r: dict) -> None:
@@ -132,6 +141,19 @@ def _ann(t: Table, r: dict) -> None:
         t.row(
             "speedup exact p50 / ANN p50", ann.get("speedup_vs_exact"), "x", "ann.speedup_vs_exact"
         )
+        vector_mode = ann.get("vector_mode")
+        if vector_mode:
+            t.row(
+                f"vector-only search (ef_search {vector_mode['ef_search']}): recall@10",
+                vector_mode.get("recall_at_10"),
+                "",
+                "ann.vector_mode.recall_at_10",
+            )
+            t.row(
+                "  its ANN p50 / exact p50, speedup",
+                f"{vector_mode['ann_p50_ms']} / {vector_mode['exact_p50_ms']} ms, "
+                f"{vector_mode['speedup_vs_exact']}x",
+            )
         defaults = {p["ef_search"]: p for p in ann.get("pgvector_defaults", {}).get("curve", [])}
         for point in ann.get("curve", []):
             other = defaults.get(point["ef_search"])

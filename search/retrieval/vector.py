@@ -75,8 +75,10 @@ def vector_candidates(
     query_vector: np.ndarray,
     limit: int,
     filters: SearchFilters | None = None,
+    ef_search: int | None = None,
 ) -> list[Candidate]:
-    """Nearest active products to the query in this index, best first.
+    """Nearest active products to the query in this index, best first. `ef_search`: the
+    HNSW scan's list (default settings.SEARCH_HNSW_EF_SEARCH).
 
     With filters, pgvector 0.8's iterative index scan keeps walking the HNSW graph until
     `limit` rows pass the filter (bounded by HNSW_MAX_SCAN_TUPLES), instead of returning
@@ -89,7 +91,7 @@ def vector_candidates(
     query = _nearest_statement(dims, int(index.pk), shape)
     params.update(q=halfvec_literal(query_vector), limit=limit)
     gucs = {
-        "hnsw.ef_search": str(settings.SEARCH_HNSW_EF_SEARCH),
+        "hnsw.ef_search": str(ef_search or settings.SEARCH_HNSW_EF_SEARCH),
         "hnsw.iterative_scan": "relaxed_order" if filters else "off",
         "hnsw.max_scan_tuples": str(HNSW_MAX_SCAN_TUPLES),
     }

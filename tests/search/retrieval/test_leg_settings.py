@@ -48,3 +48,31 @@ def test_server_side_binding_fallback_answers_the_same(monkeypatch):
     assert [(c.product_id, c.retrieval_score) for c in fallback] == [
         (c.product_id, c.retrieval_score) for c in one_message
     ]
+
+
+@pytest.mark.django_db
+def test_hybrid_and_vector_search_scan_the_graph_with_their_own_list_length(
+    indexed_catalog, settings
+):
+    """Hybrid search scores keyword matches by their stored vectors, so its vector leg reads
+    a shorter HNSW list (VITRINE_HNSW_EF_SEARCH_HYBRID) than vector-only search, whose
+    ranking is the ANN list alone (VITRINE_HNSW_EF_SEARCH)."""
+    from search.query import SearchRequest
+    from search.services import search_products
+
+    settings.SEARCH_HNSW_EF_SEARCH = 321
+    settings.SEARCH_HNSW_EF_SEARCH_HYBRID = 123
+    sent: list[dict] = []
+
+    def catch(execute, sql, params, many, context):
+        if isinstance(params, dict) and "nearest" in str(sql):
+            sent.append(params)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(catch):
+        search_products(SearchRequest(query="towel for the bath", mode="hybrid"))
+        hybrid = list(sent)
+        sent.clear()
+        search_products(SearchRequest(query="a towel for the bathroom", mode="vector"))
+    assert [p["_guc0"] for p in hybrid] == ["123"]
+    assert [p["_guc0"] for p in sent] == ["321"]
