@@ -18,9 +18,9 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 def suite():
     sys.path.insert(0, str(BENCH))
     try:
-        from suite import catalog, report, vectors
+        from suite import catalog, relevance, report, vectors
 
-        yield {"catalog": catalog, "report": report, "vectors": vectors}
+        yield {"catalog": catalog, "relevance": relevance, "report": report, "vectors": vectors}
     finally:
         sys.path.remove(str(BENCH))
 
@@ -39,8 +39,11 @@ META = {
 def every_goal_met(report) -> dict:
     results: dict = {"meta": dict(META)}
     for key, _op, limit in report.GOALS:
-        section, name = key.split(".")
-        results.setdefault(section, {})[name] = limit
+        *sections, name = key.split(".")
+        place = results
+        for section in sections:
+            place = place.setdefault(section, {})
+        place[name] = limit
     return results
 
 
@@ -120,3 +123,37 @@ def test_variants_of_a_real_product_say_what_differs(suite):
     assert pack["price"] == pytest.approx(original["price"] * int(pack["attributes"]["pack"]))
     assert len({colour["sku"], size["sku"], pack["sku"]}) == 3
     assert catalog.variant(ROWS, palette, 1) == size  # the same variant every run
+
+
+def esci_side(ndcg: dict[str, float], ranked: dict[str, int]) -> dict:
+    """One side of relevance.at_scale as esci_ndcg returns it."""
+    return {"ndcg_at_10": sum(ndcg.values()) / len(ndcg), "per_query": ndcg, "ranked": ranked}
+
+
+def test_a_query_ranking_no_judged_product_at_scale_is_left_out_of_the_drop(suite):
+    """A query whose 200 ranked products at scale are all unjudged scores 0 on a condensed
+    list whatever the search did: it is named and left out, the drop over every query kept
+    beside it."""
+    relevance = suite["relevance"]
+    qids = [f"q{i}" for i in range(40)]
+    alone = esci_side(dict.fromkeys(qids, 0.8), dict.fromkeys(qids, 30))
+    scaled = esci_side(
+        {**dict.fromkeys(qids, 0.79), "q0": 0.0}, {**dict.fromkeys(qids, 30), "q0": 0}
+    )
+    figures = relevance.scale_drop(alone, scaled, {"q0": "flip flops"})
+    assert figures["unmeasurable_queries"] == ["flip flops"]
+    assert figures["measured_queries"] == 39
+    assert figures["at_scale_drop"] == pytest.approx(0.01)
+    assert figures["at_scale_drop_every_query"] == pytest.approx((0.8 + 39 * 0.01) / 40, abs=1e-4)
+
+
+def test_too_many_unmeasurable_queries_fail_the_goal_as_not_measured(suite, tmp_path):
+    relevance, report = suite["relevance"], suite["report"]
+    qids = [f"q{i}" for i in range(20)]
+    alone = esci_side(dict.fromkeys(qids, 0.8), dict.fromkeys(qids, 30))
+    scaled = esci_side(dict.fromkeys(qids, 0.8), {**dict.fromkeys(qids, 30), "q0": 0, "q1": 0})
+    results = every_goal_met(report)
+    results["relevance"] = relevance.scale_drop(alone, scaled, {})
+    assert results["relevance"]["at_scale_drop"] is None
+    assert report.report(results, tmp_path / "latest.json") == 2
+    assert report.judge(results)["relevance.at_scale_drop"]["value"] is None
