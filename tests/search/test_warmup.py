@@ -46,3 +46,29 @@ def test_a_start_with_the_database_down_still_starts(settings, caplog):
     settings.VITRINE_WEB_PRELOAD_MODELS = True
     warm_up_web_process()  # no `db` fixture: every query is refused here
     assert "first" in caplog.text
+
+
+def test_a_started_web_process_walks_the_graph_from_the_catalogs_own_products(indexed_catalog):
+    """The pages searches read come into PostgreSQL's buffers before the first shopper's
+    search: walks from products of the catalog, as a search walks."""
+    from django.db import connection
+
+    from search.warmup import GRAPH_WALKS, warm_up_graph
+
+    walks: list[str] = []
+
+    def catch(execute, sql, params, many, context):
+        if "nearest" in str(sql):
+            walks.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(catch):
+        warm_up_graph()
+    assert 0 < len(walks) <= GRAPH_WALKS
+    assert len(walks) == min(GRAPH_WALKS, len(indexed_catalog))
+
+
+def test_a_shop_without_an_index_starts_without_walking(db):
+    from search.warmup import warm_up_graph
+
+    warm_up_graph()  # no index yet: nothing to walk, nothing raised
