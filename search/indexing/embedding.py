@@ -5,7 +5,7 @@ and by `reindex`."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -85,11 +85,22 @@ def _embed_into(
     # Chunks of like lengths, as sentence-transformers sorts one call's inputs: a chunk is
     # padded to its longest text, and mixed chunks encoded ~10% slower here.
     stale.sort(key=lambda d: len(d.text))
-    size = settings.VITRINE_EMBED_BATCH_SIZE
-    for start in range(0, len(stale), size):
-        chunk = stale[start : start + size]
+    for chunk in _chunks(stale, settings.VITRINE_EMBED_BATCH_SIZE):
         batch = _encode_tolerantly(embedder, chunk)
         writes.run(_store_vectors, index=index, documents=chunk, batch=batch, report=report)
+
+
+def _chunks(documents: list[ProductDocument], size: int) -> Iterator[list[ProductDocument]]:
+    """Chunks of `size` to encode, the last one halved: its store is the one write left to
+    wait for once the encoder is done (each other one runs while the next chunk encodes),
+    and on a CPU a chunk of 16 encodes as fast per document as one of 32."""
+    start = 0
+    while len(documents) - start > size:
+        yield documents[start : start + size]
+        start += size
+    rest = documents[start:]
+    half = (len(rest) + 1) // 2
+    yield from (chunk for chunk in (rest[:half], rest[half:]) if chunk)
 
 
 def _store_vectors(

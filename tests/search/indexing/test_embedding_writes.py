@@ -43,12 +43,14 @@ def test_every_chunk_is_stored_by_the_writer_before_the_task_returns(mugs, write
     settings.VITRINE_EMBED_BATCH_SIZE = 2
 
     report = embedding.embed_products(product_ids=mugs)
+    assert [len(c) for c in embedding._chunks(list(range(64)), 32)] == [32, 16, 16]
 
     assert report.embedded == 5 and report.flagged == 0
     stored = ProductEmbedding.objects.filter(product_id__in=mugs, embedding__isnull=False)
     assert sorted(stored.values_list("product_id", flat=True)) == sorted(mugs)
     assert LexicalDocument.objects.filter(product_id__in=mugs).count() == 5
-    # Three chunks of like lengths (shortest names first), each stored off this thread.
+    # Chunks of like lengths (shortest names first), the last halved (its store is the one
+    # left to wait for), each stored off this thread.
     assert [len(ids) for _, ids in writes_seen] == [2, 2, 1]
     assert [pid for _, ids in writes_seen for pid in ids] == mugs
     assert {name for name, _ in writes_seen} != {threading.current_thread().name}
