@@ -85,10 +85,18 @@ def _write_state(root: Path, state: dict) -> None:
 # --- run ----------------------------------------------------------------------------------
 
 
-def _when_ready(line: str, ready: threading.Event) -> None:
-    """Celery's worker logs "celery@<name> ready." once it takes tasks."""
+# What the worker's pool process logs once it has loaded its models (search.tasks).
+POOL_STARTED = "pool process started"
+
+
+def _when_ready(line: str, ready: threading.Event, pool_started: threading.Event) -> None:
+    """Celery's worker logs "celery@<name> ready." once it takes tasks, which is before its
+    pool process has loaded the model (its first task would, taking a core from the first
+    searches): both are waited for."""
     if line.rstrip().endswith(" ready."):
         ready.set()
+    if POOL_STARTED in line:
+        pool_started.set()
 
 
 class _Stop(Exception):
@@ -216,12 +224,14 @@ class Stack:
                     ) from None
                 time.sleep(0.2)
 
-    def wait_for_worker(self, ready: threading.Event, timeout: float = 300) -> None:
+    def wait_for_worker(
+        self, ready: threading.Event, pool_started: threading.Event, timeout: float = 300
+    ) -> None:
         """Until the worker says it is ready (Celery's "ready." line: connected, its pool
-        started, the heavy imports done), or `timeout`: a worker that takes longer is
-        reported, and the shop starts anyway."""
+        started, the heavy imports done) and its pool process has loaded its models, or
+        `timeout`: a worker that takes longer is reported, and the shop starts anyway."""
         deadline = time.monotonic() + timeout
-        while not ready.wait(0.2):
+        while not (ready.wait(0.2) and pool_started.wait(0.2)):
             self.check()
             if time.monotonic() > deadline:
                 say(f"the worker was not ready within {timeout:.0f} s; starting without it")
@@ -283,9 +293,14 @@ class Stack:
         worker += ["-c", "1", "--loglevel", "INFO", "-n", "vitrine@%h"]
         # -B: Celery beat inside the worker (the periodic sweeper); one machine, one beat.
         worker += ["-B", "-s", str(self.root / "run" / "celerybeat-schedule")]
-        worker_ready = threading.Event()
+        worker_ready, pool_started = threading.Event(), threading.Event()
+        if not env.env_bool("VITRINE_WORKER_PRELOAD_MODELS", True):
+            pool_started.set()  # nothing to wait for: the first task loads the model
         self.services["worker"] = self._spawn(
-            "worker", worker, stream=True, on_line=lambda line: _when_ready(line, worker_ready)
+            "worker",
+            worker,
+            stream=True,
+            on_line=lambda line: _when_ready(line, worker_ready, pool_started),
         )
         web = [py, MANAGE, "runserver", f"{self.host}:{self.port}", "--noreload"]
         # The development server answers each request in a new thread, so a persistent
@@ -297,7 +312,7 @@ class Stack:
         self.wait_for_web()
         say(f"web server listening ({time.monotonic() - t0:.1f} s since start)")
         # The worker loads its model too: until it has, it takes a core from the first searches.
-        self.wait_for_worker(worker_ready)
+        self.wait_for_worker(worker_ready, pool_started)
 
         problems = []
         if env.env_bool("VITRINE_DEMO", True):

@@ -29,6 +29,9 @@ def load_models_after_fork(**_kwargs) -> None:
             get_embedder()
         except Exception:  # the first task will retry and report it; the worker stays up
             logger.exception("could not preload the embedder")
+        # `make run` waits for this line before it says the shop is ready (config.stack):
+        # Celery says "ready." before its pool processes have loaded anything.
+        logger.info("pool process started (models loaded)")
 
 
 class EmbedTask(CountedTask):

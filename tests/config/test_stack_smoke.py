@@ -189,6 +189,10 @@ def test_run_serves_a_searchable_demo_and_sigterm_leaves_nothing(var_dir: Path) 
         took += _wait_until(runner, var_dir, lambda: "Vitrine is up" in _output(var_dir), "banner")
         print(f"run -> healthy and demo indexed in {took:.1f} s")
         pids = _stack_pids(var_dir)
+        # Ready only once the worker's pool process holds its model (Celery's "ready." comes
+        # before that, and a model loading then takes a core from the first searches).
+        output = _output(var_dir)
+        assert output.index("pool process started") < output.index("Vitrine is up"), output
 
         status, body = _get(f"{base}/api/v1/search?q=towel")
         assert status == 200, f"{body[:500]!r}\n{_output(var_dir)}"
