@@ -351,7 +351,10 @@ VITRINE_REMOTE_TIMEOUT_S = env_float("VITRINE_REMOTE_TIMEOUT_S", 5.0)
 VITRINE_MAX_LOADED_EMBEDDERS = env_int("VITRINE_MAX_LOADED_EMBEDDERS", 2)
 VITRINE_WORKER_PRELOAD_MODELS = env_bool("VITRINE_WORKER_PRELOAD_MODELS", True)
 VITRINE_EMBED_BATCH_SIZE = env_int("VITRINE_EMBED_BATCH_SIZE", 32)
-VITRINE_EMBED_TASK_SIZE = env_int("VITRINE_EMBED_TASK_SIZE", 64)  # products per Celery task
+# Products per Celery task. A task's database writes run behind its encoding except its last
+# chunk's: 128 halves what is left of them per product against 64 (ingest 0.78 -> 0.88 of raw
+# encoding at 100k, docs/BENCHMARKS.md), and a retry redoes at most 128.
+VITRINE_EMBED_TASK_SIZE = env_int("VITRINE_EMBED_TASK_SIZE", 128)
 VITRINE_RERANK_BATCH_SIZE = env_int("VITRINE_RERANK_BATCH_SIZE", 16)
 # Dual encoders (CLIP-style) embed text and photo apart; the product vector is
 # (1 - w) * text + w * photo, re-normalised.

@@ -9,8 +9,8 @@ from catalog.demo.drawing import render_illustration
 from catalog.demo.products import demo_products
 from catalog.services import attach_image, upsert_product
 
-# Products per transaction: one embedding task's worth at the default
-# VITRINE_EMBED_TASK_SIZE (64).
+# Products per transaction (each announces its products; an embedding task holds up to
+# VITRINE_EMBED_TASK_SIZE of them).
 _BATCH = 64
 
 # The keys of a demo product that `upsert_product` accepts; "illustration" is ours only.
