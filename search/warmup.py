@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 from django.conf import settings
 from django.db import connection
 
 from search.indexing.indexes import active_index
 from search.inference.loading import warm_up
 from search.query import SearchRequest
-from search.retrieval.vector import vector_candidates
+from search.retrieval.vector import sampled_vectors, vector_candidates
 from search.services import MAX_CANDIDATES, search_products
 
 logger = logging.getLogger(__name__)
@@ -58,20 +57,7 @@ def warm_up_graph() -> None:
         index = active_index()
         if index is None:
             return
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = 'search_productembedding'::regclass"
-            )
-            rows = cursor.fetchone()[0]  # -1 before the first ANALYZE
-            # About ten rows sampled per walk, whatever the catalog's size.
-            percent = 100.0 if rows < 1 else min(100.0, 100.0 * GRAPH_WALKS * 10 / rows)
-            cursor.execute(
-                "SELECT embedding::text FROM search_productembedding TABLESAMPLE SYSTEM (%s)"
-                " WHERE index_id = %s AND embedding IS NOT NULL ORDER BY random() LIMIT %s",
-                [percent, index.pk, GRAPH_WALKS],
-            )
-            vectors = [np.array(text[1:-1].split(","), dtype=np.float32) for (text,) in cursor]
-        for vector in vectors:
+        for vector in sampled_vectors(index=index, count=GRAPH_WALKS):
             vector_candidates(index=index, query_vector=vector, limit=MAX_CANDIDATES)
     except Exception:
         logger.warning("graph warm-up failed; the first searches warm it", exc_info=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -143,18 +144,11 @@ def ann_sql(
     from search.services import MAX_CANDIDATES
 
     t = time.perf_counter()
-    if exact:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_indexscan = off")
-            cursor.execute("SET LOCAL enable_bitmapscan = off")
-            found = vector_candidates(
-                index=run.index,
-                query_vector=vector,
-                limit=MAX_CANDIDATES,
-                filters=filters,
-                ef_search=ef_search,
-            )
-    else:
+    with transaction.atomic() if exact else nullcontext():
+        if exact:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_indexscan = off")
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
         found = vector_candidates(
             index=run.index,
             query_vector=vector,

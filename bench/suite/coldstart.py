@@ -12,11 +12,10 @@ of its var dir, the bench's."""
 from __future__ import annotations
 
 import json
-import statistics
 import time
 
 from suite.api import http_get, search_path
-from suite.common import PY, log, rnd
+from suite.common import PY, log, p50, rnd
 from suite.overhead import latency_figures
 from suite.state import Run
 
@@ -79,7 +78,7 @@ def cold_start(run: Run) -> dict:
         "first_search_ms": rnd(first_ms, 1),
         **figures,
         "first_search_server_ms": {k: rnd(v, 1) for k, v in first_server.items()},
-        "warm_server_total_p50_ms": rnd(statistics.median(warm_server)) if warm else None,
+        "warm_server_total_p50_ms": rnd(p50(warm_server)) if warm else None,
         "warm_requests": len(warm),
         "errors": errors,
         "ratio": rnd(first_ms / figures["warm_p50_ms"], 2) if warm else None,

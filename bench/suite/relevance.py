@@ -73,12 +73,13 @@ def esci_ndcg(run: Run) -> dict:
 
 
 def read_run(path: Path) -> dict[str, list[str]]:
-    """A TREC run file (`qid Q0 sku rank score tag`) as each query's SKUs in rank order."""
-    rankings: dict[str, list[tuple[int, str]]] = {}
-    for line in path.read_text().splitlines():
-        qid, _, sku, rank, *_ = line.split()
-        rankings.setdefault(qid, []).append((int(rank), sku))
-    return {qid: [sku for _, sku in sorted(rows)] for qid, rows in rankings.items()}
+    """A TREC run file as each query's SKUs, best first (its scores fall with the rank)."""
+    import ir_measures
+
+    scored: dict[str, list[tuple[float, str]]] = {}
+    for doc in ir_measures.read_trec_run(str(path)):
+        scored.setdefault(doc.query_id, []).append((doc.score, doc.doc_id))
+    return {qid: [sku for _, sku in sorted(rows, reverse=True)] for qid, rows in scored.items()}
 
 
 def at_scale(run: Run, alone: dict) -> dict:

@@ -179,8 +179,8 @@ class _Writes:
         `quietly` (the caller is raising its own)."""
         pending, self.pending = self.pending, []
         futures.wait(pending)
-        for future in pending:
-            if not quietly:
+        if not quietly:
+            for future in pending:
                 future.result()
 
 

@@ -135,18 +135,39 @@ def mean_similarity(*, index: SearchIndex, query_vector: np.ndarray) -> float | 
 def _mean_vector(index: SearchIndex) -> np.ndarray | None:
     with read_connection().cursor() as cursor:
         cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = 'search_productembedding'::regclass"
-        )
-        rows = cursor.fetchone()[0]  # all indexes' vectors; -1 before the first ANALYZE
-        percent = 100.0 if rows <= MEAN_SAMPLE_ROWS else 100.0 * MEAN_SAMPLE_ROWS / rows
-        cursor.execute(
             "SELECT avg(embedding)::text FROM search_productembedding"
             " TABLESAMPLE SYSTEM (%s) REPEATABLE (0)"
             " WHERE index_id = %s AND embedding IS NOT NULL",
-            [percent, int(index.pk)],
+            [_sample_percent(cursor, MEAN_SAMPLE_ROWS), int(index.pk)],
         )
         (text,) = cursor.fetchone()
-    return None if text is None else np.array(text[1:-1].split(","), dtype=np.float32)
+    return None if text is None else _parsed(text)
+
+
+def sampled_vectors(*, index: SearchIndex, count: int) -> list[np.ndarray]:
+    """Up to `count` stored vectors of this index, from a random sample of table blocks
+    (ten rows read per vector wanted, at least a thousand, however large the catalog: a
+    sample of a block or two may hold none)."""
+    with read_connection().cursor() as cursor:
+        cursor.execute(
+            "SELECT embedding::text FROM search_productembedding TABLESAMPLE SYSTEM (%s)"
+            " WHERE index_id = %s AND embedding IS NOT NULL ORDER BY random() LIMIT %s",
+            [_sample_percent(cursor, max(10 * count, 1_000)), int(index.pk), count],
+        )
+        return [_parsed(text) for (text,) in cursor.fetchall()]
+
+
+def _sample_percent(cursor, rows_wanted: int) -> float:
+    """The TABLESAMPLE percentage that reads about `rows_wanted` vectors (all indexes'
+    vectors share the table; the whole of it before the first ANALYZE)."""
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'search_productembedding'::regclass")
+    rows = cursor.fetchone()[0]  # -1 before the first ANALYZE
+    return 100.0 if rows <= rows_wanted else 100.0 * rows_wanted / rows
+
+
+def _parsed(text: str) -> np.ndarray:
+    """A vector from pgvector's text output ("[0.1,0.2,...]")."""
+    return np.array(text[1:-1].split(","), dtype=np.float32)
 
 
 def meaning_scale(
