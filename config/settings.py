@@ -583,8 +583,9 @@ VITRINE_ADAPT_LR = env_float("VITRINE_ADAPT_LR", 1e-5)
 VITRINE_ADAPT_AVERAGE = env_float("VITRINE_ADAPT_AVERAGE", 0.5)
 VITRINE_ADAPT_MAX_TOKENS = env_int("VITRINE_ADAPT_MAX_TOKENS", 128)
 # A cross-encoder reranker trained on the same pairs, from these weights (the packaged MiniLM
-# by default); it is only used once VITRINE_RERANKER names its folder. Off by default: on a
-# CPU the steps that fit did not teach it anything (docs/BENCHMARKS.md); `--reranker` asks.
+# by default); it is only used once VITRINE_RERANKER names its folder. Off by default: on ESCI
+# it learnt the pseudo-queries but lowered shoppers' dev queries' NDCG@10 (docs/BENCHMARKS.md);
+# `--reranker` asks.
 VITRINE_ADAPT_RERANKER = env_bool("VITRINE_ADAPT_RERANKER", False)
 VITRINE_ADAPT_RERANKER_STEPS = env_int("VITRINE_ADAPT_RERANKER_STEPS", 200)
 VITRINE_ADAPT_RERANKER_BASE = env(
