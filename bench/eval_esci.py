@@ -15,7 +15,8 @@
    rank every product: compare them with the whole ranking).
 
 With --adapt it then adapts the models to the catalog (`manage.py adapt_models --sync`: a
-fine-tuned embedder in a NEW index, never activated, and a trained reranker), and prints
+fine-tuned embedder in a NEW index, never activated, and with --adapt-reranker a trained
+reranker, measured at VITRINE_RERANK_TOP_N), and prints
 both indexes' figures side by side with paired bootstrap intervals and the reranker's cost
 per query at each --rerank-depths (bench/esci_adapt.py); --adapt-run ID reports a finished
 run again without training. Results in VAR_DIR/esci-adapt-results.json.
@@ -231,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--adapt", action="store_true", help="then run adapt_models and compare")
     parser.add_argument("--adapt-run", type=int, metavar="ID", help="report a finished run")
     parser.add_argument("--adapt-steps", type=int, help="adapt_models --steps")
+    parser.add_argument("--adapt-reranker", action="store_true", help="adapt_models --reranker")
     parser.add_argument("--adapt-reranker-steps", type=int, help="adapt_models --reranker-steps")
     parser.add_argument(
         "--rerank-depths", default="10,20,50", help="rerank depths to time the reranker at"
@@ -320,6 +322,8 @@ def adapt(args: argparse.Namespace, paths: dict[str, Path], var_dir: Path) -> No
         options = []
         if args.adapt_steps:
             options += ["--steps", str(args.adapt_steps)]
+        if args.adapt_reranker:
+            options.append("--reranker")
         if args.adapt_reranker_steps:
             options += ["--reranker-steps", str(args.adapt_reranker_steps)]
         log(f"adapting the models: manage.py adapt_models --sync {' '.join(options)}")
