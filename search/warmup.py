@@ -40,10 +40,12 @@ def warm_up_web_process() -> None:
     except Exception:
         logger.warning("start-up search failed; the first search warms up", exc_info=True)
         connection.close()
-    # Otherwise the connection stays open for the requests (closed by Django once older than
-    # VITRINE_DB_CONN_MAX_AGE): a new PostgreSQL backend plans its first statements with
-    # cold catalog caches, tens of milliseconds the first shopper would wait. So never start
-    # the web with gunicorn's --preload: its workers would share this connection.
+    # Otherwise, under gunicorn's sync workers, the connection stays open for the requests
+    # (closed by Django once older than VITRINE_DB_CONN_MAX_AGE): a new PostgreSQL backend
+    # plans its first statements with cold catalog caches, tens of milliseconds the first
+    # shopper would wait. So never start the web with gunicorn's --preload: its workers would
+    # share this connection. (`make run`'s development server gives each request a thread and
+    # a connection of its own, closed after it: there only the buffers and models carry over.)
 
 
 def warm_up_graph() -> None:
